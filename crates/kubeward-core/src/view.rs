@@ -1,0 +1,243 @@
+//! One typed view of the pod spec inside every pod-template-bearing kind.
+//!
+//! Rules written against [`PodView`] work on Pods, Deployments, StatefulSets, DaemonSets,
+//! ReplicaSets, ReplicationControllers, Jobs, CronJobs and PodTemplates alike, and see
+//! containers, initContainers and ephemeralContainers through one iterator.
+
+use crate::node::Node;
+use crate::object::Object;
+
+/// Which list of a pod spec a container is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ContainerList {
+    Containers,
+    InitContainers,
+    EphemeralContainers,
+}
+
+impl ContainerList {
+    pub const ALL: [ContainerList; 3] = [
+        ContainerList::InitContainers,
+        ContainerList::Containers,
+        ContainerList::EphemeralContainers,
+    ];
+
+    pub fn field(self) -> &'static str {
+        match self {
+            ContainerList::Containers => "containers",
+            ContainerList::InitContainers => "initContainers",
+            ContainerList::EphemeralContainers => "ephemeralContainers",
+        }
+    }
+}
+
+/// The pod spec of a workload, with the JSON pointers needed to report on it.
+#[derive(Debug, Clone, Copy)]
+pub struct PodView<'a> {
+    pub object: &'a Object,
+    /// The pod spec (`spec`, `spec.template.spec`, ...).
+    pub spec: &'a Node,
+    /// JSON pointer of `spec` within the object.
+    pub spec_ptr: &'static str,
+    /// The pod (template) metadata, when present.
+    pub meta: Option<&'a Node>,
+    /// JSON pointer of the pod (template) metadata.
+    pub meta_ptr: &'static str,
+}
+
+/// Where a kind keeps its pod spec and pod metadata.
+#[derive(Debug, Clone, Copy)]
+pub struct PodPaths {
+    pub spec: &'static [&'static str],
+    pub spec_ptr: &'static str,
+    pub meta: &'static [&'static str],
+    pub meta_ptr: &'static str,
+}
+
+/// The pod paths of a kind; `None` for kinds without a pod template.
+pub fn pod_paths(kind: &str) -> Option<PodPaths> {
+    const TEMPLATE: PodPaths = PodPaths {
+        spec: &["spec", "template", "spec"],
+        spec_ptr: "/spec/template/spec",
+        meta: &["spec", "template", "metadata"],
+        meta_ptr: "/spec/template/metadata",
+    };
+    Some(match kind {
+        "Pod" => PodPaths {
+            spec: &["spec"],
+            spec_ptr: "/spec",
+            meta: &["metadata"],
+            meta_ptr: "/metadata",
+        },
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => TEMPLATE,
+        "CronJob" => PodPaths {
+            spec: &["spec", "jobTemplate", "spec", "template", "spec"],
+            spec_ptr: "/spec/jobTemplate/spec/template/spec",
+            meta: &["spec", "jobTemplate", "spec", "template", "metadata"],
+            meta_ptr: "/spec/jobTemplate/spec/template/metadata",
+        },
+        "PodTemplate" => PodPaths {
+            spec: &["template", "spec"],
+            spec_ptr: "/template/spec",
+            meta: &["template", "metadata"],
+            meta_ptr: "/template/metadata",
+        },
+        _ => return None,
+    })
+}
+
+/// Does this kind carry a pod template?
+pub fn is_workload_kind(kind: &str) -> bool {
+    pod_paths(kind).is_some()
+}
+
+impl<'a> PodView<'a> {
+    /// The pod view of `object`, if its kind carries a pod spec and the spec is a mapping.
+    pub fn of(object: &'a Object) -> Option<PodView<'a>> {
+        if !object.builtin {
+            return None;
+        }
+        let paths = pod_paths(&object.kind)?;
+        let spec = object.root.path(paths.spec).filter(|n| n.is_map())?;
+        let meta = object.root.path(paths.meta).filter(|n| n.is_map());
+        Some(PodView {
+            object,
+            spec,
+            spec_ptr: paths.spec_ptr,
+            meta,
+            meta_ptr: paths.meta_ptr,
+        })
+    }
+
+    /// A field of the pod spec.
+    pub fn get(&self, key: &str) -> Option<&'a Node> {
+        self.spec.get(key)
+    }
+
+    /// A field of the pod-level `securityContext`.
+    pub fn sc(&self, key: &str) -> Option<&'a Node> {
+        self.spec.get("securityContext")?.get(key)
+    }
+
+    /// JSON pointer of a pod spec field, e.g. `ptr("hostPID")`.
+    pub fn ptr(&self, rest: &str) -> String {
+        format!("{}/{}", self.spec_ptr, rest)
+    }
+
+    /// JSON pointer of a pod-level securityContext field.
+    pub fn sc_ptr(&self, key: &str) -> String {
+        format!("{}/securityContext/{}", self.spec_ptr, key)
+    }
+
+    /// A pod (template) annotation.
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
+        self.meta?.get("annotations")?.get(key)?.as_str()
+    }
+
+    /// `spec.os.name: windows`: the Windows exemptions of the Pod Security Standards apply.
+    pub fn is_windows(&self) -> bool {
+        self.spec.path(&["os", "name"]).and_then(Node::as_str) == Some("windows")
+    }
+
+    /// `spec.hostUsers: false`: the pod runs in a user namespace.
+    pub fn user_namespaced(&self) -> bool {
+        self.spec.get("hostUsers").and_then(Node::as_bool) == Some(false)
+    }
+
+    /// Every container of every list (init, regular, ephemeral), in that order.
+    pub fn containers(&self) -> impl Iterator<Item = ContainerView<'a>> + 'a {
+        let spec = self.spec;
+        let spec_ptr = self.spec_ptr;
+        ContainerList::ALL.into_iter().flat_map(move |list| {
+            spec.get(list.field())
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.is_map())
+                .map(move |(index, node)| ContainerView {
+                    node,
+                    list,
+                    index,
+                    spec_ptr,
+                })
+        })
+    }
+
+    /// The volumes of the pod spec.
+    pub fn volumes(&self) -> impl Iterator<Item = (usize, &'a Node)> + 'a {
+        self.spec
+            .get("volumes")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.is_map())
+    }
+}
+
+/// One container of a pod spec.
+#[derive(Debug, Clone, Copy)]
+pub struct ContainerView<'a> {
+    pub node: &'a Node,
+    pub list: ContainerList,
+    pub index: usize,
+    spec_ptr: &'static str,
+}
+
+impl<'a> ContainerView<'a> {
+    pub fn name(&self) -> &'a str {
+        self.node
+            .get("name")
+            .and_then(Node::as_str)
+            .unwrap_or("<unnamed>")
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Node> {
+        self.node.get(key)
+    }
+
+    /// A field of the container's own `securityContext`.
+    pub fn sc(&self, key: &str) -> Option<&'a Node> {
+        self.node.get("securityContext")?.get(key)
+    }
+
+    /// A securityContext field as it applies to this container: the container's own value, or
+    /// the pod-level one it inherits. Returns the node and its JSON pointer.
+    pub fn effective_sc(&self, pod: &PodView<'a>, key: &str) -> Option<(&'a Node, String)> {
+        if let Some(n) = self.sc(key) {
+            return Some((n, self.sc_ptr(key)));
+        }
+        pod.sc(key).map(|n| (n, pod.sc_ptr(key)))
+    }
+
+    /// JSON pointer of the container.
+    pub fn ptr(&self) -> String {
+        format!("{}/{}/{}", self.spec_ptr, self.list.field(), self.index)
+    }
+
+    /// JSON pointer of a field of the container, e.g. `field_ptr("image")`.
+    pub fn field_ptr(&self, rest: &str) -> String {
+        format!("{}/{}", self.ptr(), rest)
+    }
+
+    /// JSON pointer of a container securityContext field.
+    pub fn sc_ptr(&self, key: &str) -> String {
+        format!("{}/securityContext/{}", self.ptr(), key)
+    }
+
+    /// "container `app`" / "init container `setup`" / "ephemeral container `debug`".
+    pub fn describe(&self) -> String {
+        let what = match self.list {
+            ContainerList::Containers => "container",
+            ContainerList::InitContainers => "init container",
+            ContainerList::EphemeralContainers => "ephemeral container",
+        };
+        format!("{what} `{}`", self.name())
+    }
+}

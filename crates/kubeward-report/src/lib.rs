@@ -1,0 +1,1 @@
+//! Renders scan results.

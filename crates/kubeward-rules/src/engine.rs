@@ -1,0 +1,259 @@
+//! Runs selected rules over objects and snapshots, applies exceptions, counts compliance.
+
+use crate::exceptions::Exceptions;
+use crate::{Check, Rule};
+use kubeward_core::{Finding, Object, ObjectRef, PodView, RuleMeta, Severity, Snapshot};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a rule writes findings through.
+#[derive(Debug)]
+pub struct Cx<'a> {
+    rule: &'static RuleMeta,
+    severity: Severity,
+    object: Option<&'a Object>,
+    oref: &'a mut Option<Arc<ObjectRef>>,
+    out: &'a mut Vec<Finding>,
+    evaluated: u64,
+}
+
+impl<'a> Cx<'a> {
+    /// The object being checked (object and pod rules).
+    pub fn object(&self) -> Option<&'a Object> {
+        self.object
+    }
+
+    /// Reports a finding on the object being checked, at the field `ptr` (a JSON pointer; the
+    /// finding points at the nearest existing ancestor when the field is absent).
+    pub fn report(&mut self, ptr: impl Into<String>, message: impl Into<String>) -> &mut Finding {
+        let object = self
+            .object
+            .expect("Cx::report is for object and pod rules; snapshot rules use report_at");
+        let oref = self
+            .oref
+            .get_or_insert_with(|| Arc::new(object.to_ref()))
+            .clone();
+        self.push(object, oref, ptr.into(), message.into())
+    }
+
+    /// Reports a finding on another object (snapshot rules).
+    pub fn report_at(
+        &mut self,
+        object: &Object,
+        ptr: impl Into<String>,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        let oref = Arc::new(object.to_ref());
+        self.push(object, oref, ptr.into(), message.into())
+    }
+
+    /// Reports a finding on an object of which only the reference was kept: it points at the
+    /// object itself.
+    pub fn report_ref(
+        &mut self,
+        oref: &Arc<ObjectRef>,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        let location = kubeward_core::Location {
+            file: oref.file.clone(),
+            line: oref.pos.line,
+            column: oref.pos.col,
+        };
+        self.out.push(Finding {
+            rule: self.rule,
+            severity: self.severity,
+            object: oref.clone(),
+            path: String::new(),
+            location,
+            message: message.into(),
+            evidence: None,
+        });
+        self.out.last_mut().expect("just pushed")
+    }
+
+    /// Counts `n` checked items toward compliance (snapshot rules; object rules count objects).
+    pub fn evaluated(&mut self, n: u64) {
+        self.evaluated += n;
+    }
+
+    fn push(
+        &mut self,
+        object: &Object,
+        oref: Arc<ObjectRef>,
+        path: String,
+        message: String,
+    ) -> &mut Finding {
+        let location = object.locate(&path);
+        self.out.push(Finding {
+            rule: self.rule,
+            severity: self.severity,
+            object: oref,
+            path,
+            location,
+            message,
+            evidence: None,
+        });
+        self.out.last_mut().expect("just pushed")
+    }
+}
+
+/// A selected rule and the severity it reports at.
+#[derive(Debug, Clone, Copy)]
+pub struct Active {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+}
+
+/// Per-rule counts for compliance: how many objects (or items) a rule checked and how many of
+/// them failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuleStats {
+    pub evaluated: u64,
+    pub failed: u64,
+    pub findings: u64,
+    pub suppressed: u64,
+}
+
+/// The rule engine. Feed it objects one at a time ([`Engine::check_object`]), then the snapshot.
+#[derive(Debug)]
+pub struct Engine {
+    rules: Vec<Active>,
+    stats: Vec<RuleStats>,
+    exceptions: Exceptions,
+    retain: Vec<&'static str>,
+}
+
+impl Engine {
+    /// An engine for `rules`, with per-code severity overrides and exceptions.
+    pub fn new(
+        rules: &[&'static Rule],
+        overrides: &HashMap<String, Severity>,
+        exceptions: Exceptions,
+    ) -> Engine {
+        let rules: Vec<Active> = rules
+            .iter()
+            .map(|&rule| Active {
+                rule,
+                severity: overrides
+                    .get(rule.meta.code)
+                    .copied()
+                    .unwrap_or(rule.meta.severity),
+            })
+            .collect();
+        let mut retain: Vec<&'static str> = rules
+            .iter()
+            .filter_map(|a| match a.rule.check {
+                Check::Snapshot { retain, .. } => Some(retain.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        retain.sort_unstable();
+        retain.dedup();
+        Engine {
+            stats: vec![RuleStats::default(); rules.len()],
+            rules,
+            exceptions,
+            retain,
+        }
+    }
+
+    pub fn rules(&self) -> &[Active] {
+        &self.rules
+    }
+
+    /// Per-rule counts, parallel to [`Engine::rules`].
+    pub fn stats(&self) -> &[RuleStats] {
+        &self.stats
+    }
+
+    pub fn exceptions(&self) -> &Exceptions {
+        &self.exceptions
+    }
+
+    /// Should the full object be kept for snapshot rules?
+    pub fn retains(&self, object: &Object) -> bool {
+        self.retain.contains(&object.kind.as_str())
+    }
+
+    /// Runs every object and pod rule on one object, appending its findings to `out`.
+    pub fn check_object(&mut self, object: &Object, out: &mut Vec<Finding>) {
+        let pod = PodView::of(object);
+        let mut oref = None;
+        for i in 0..self.rules.len() {
+            let active = self.rules[i];
+            let start = out.len();
+            let mut cx = Cx {
+                rule: &active.rule.meta,
+                severity: active.severity,
+                object: Some(object),
+                oref: &mut oref,
+                out,
+                evaluated: 0,
+            };
+            match active.rule.check {
+                Check::Pod(check) => match &pod {
+                    Some(pod) => check(pod, &mut cx),
+                    None => continue,
+                },
+                Check::Object { kinds, check } => {
+                    if !object.builtin || !kinds.contains(&object.kind.as_str()) {
+                        continue;
+                    }
+                    check(object, &mut cx)
+                }
+                Check::Snapshot { .. } => continue,
+            }
+            self.stats[i].evaluated += 1;
+            let kept = self.filter(i, out, start);
+            if kept > 0 {
+                self.stats[i].failed += 1;
+            }
+        }
+    }
+
+    /// Runs the snapshot rules.
+    pub fn check_snapshot(&mut self, snapshot: &Snapshot, out: &mut Vec<Finding>) {
+        for i in 0..self.rules.len() {
+            let active = self.rules[i];
+            let Check::Snapshot { check, .. } = active.rule.check else {
+                continue;
+            };
+            let start = out.len();
+            let mut oref = None;
+            let mut cx = Cx {
+                rule: &active.rule.meta,
+                severity: active.severity,
+                object: None,
+                oref: &mut oref,
+                out,
+                evaluated: 0,
+            };
+            check(snapshot, &mut cx);
+            let evaluated = cx.evaluated;
+            let kept = self.filter(i, out, start);
+            self.stats[i].evaluated += evaluated.max(kept);
+            self.stats[i].failed += kept;
+        }
+    }
+
+    /// Drops the findings from `start` on that an exception covers; returns how many remain.
+    fn filter(&mut self, rule: usize, out: &mut Vec<Finding>, start: usize) -> u64 {
+        let before = out.len() - start;
+        if before == 0 {
+            return 0;
+        }
+        let mut i = start;
+        while i < out.len() {
+            if self.exceptions.suppresses(&out[i]) {
+                out.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        let kept = (out.len() - start) as u64;
+        self.stats[rule].findings += kept;
+        self.stats[rule].suppressed += before as u64 - kept;
+        kept
+    }
+}

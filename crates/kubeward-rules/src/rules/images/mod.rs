@@ -1,0 +1,5 @@
+//! Rules of this group; each file holds one rule.
+
+use crate::Rule;
+
+pub static RULES: &[&Rule] = &[];

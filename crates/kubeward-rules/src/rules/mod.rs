@@ -1,0 +1,20 @@
+//! The built-in rules, one file each, grouped by area. Each group lists its rules in `RULES`.
+
+use crate::Rule;
+
+pub mod governance;
+pub mod images;
+pub mod network;
+pub mod pss;
+pub mod secrets;
+pub mod workload;
+
+/// Every group of built-in rules.
+pub static ALL: &[&[&Rule]] = &[
+    pss::RULES,
+    workload::RULES,
+    secrets::RULES,
+    images::RULES,
+    network::RULES,
+    governance::RULES,
+];
