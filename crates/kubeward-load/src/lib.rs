@@ -5,6 +5,7 @@
 //! Bad input never stops the load: each problem becomes a [`LoadError`] with file, line and
 //! column, and the rest of the input is still loaded.
 
+mod fast;
 pub mod yaml;
 
 use kubeward_core::{Node, Object, Pos, Source, Value};

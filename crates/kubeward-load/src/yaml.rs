@@ -76,6 +76,45 @@ fn parse_chunk(
     limits: &Limits,
     docs: &mut Vec<Document>,
 ) {
+    if let Some(root) = crate::fast::parse(chunk, line_offset, limits.max_depth) {
+        docs.push(Document {
+            index,
+            line: root.pos.line,
+            root: Ok(root),
+        });
+        return;
+    }
+    saphyr_chunk(chunk, line_offset, index, limits, docs);
+}
+
+/// The complete parser (saphyr), for what the fast path declines. Exposed for differential tests.
+pub fn parse_with_saphyr(chunk: &str, line_offset: u32, limits: &Limits) -> Option<Node> {
+    let mut docs = Vec::new();
+    saphyr_chunk(chunk, line_offset, 0, limits, &mut docs);
+    match docs.len() {
+        1 => docs.pop().and_then(|d| d.root.ok()),
+        _ => None,
+    }
+}
+
+/// Parses a chunk with the fast path only (`None` when it declines). Exposed for differential
+/// tests and benchmarks.
+pub fn parse_fast(chunk: &str, line_offset: u32, limits: &Limits) -> Option<Node> {
+    crate::fast::parse(chunk, line_offset, limits.max_depth)
+}
+
+/// Splits text into `(line offset, chunk)` document pieces, as the loader does.
+pub fn document_chunks(text: &str) -> Vec<(u32, &str)> {
+    split_documents(text).collect()
+}
+
+fn saphyr_chunk(
+    chunk: &str,
+    line_offset: u32,
+    index: u32,
+    limits: &Limits,
+    docs: &mut Vec<Document>,
+) {
     let mut builder = Builder::new(line_offset, limits);
     let mut first = true;
     for event in Parser::new_from_str(chunk) {
@@ -420,8 +459,9 @@ fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>, pos: Pos) -> Result
                     message: "a merge key `<<` needs a mapping or a list of mappings".into(),
                 });
             }
+            let mut present: HashSet<String> = entries.iter().map(|e| e.key.clone()).collect();
             for e in src.entries() {
-                if !entries.iter().any(|x| x.key == e.key) {
+                if present.insert(e.key.clone()) {
                     entries.push(e.clone());
                 }
             }
@@ -444,29 +484,39 @@ fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     if style != ScalarStyle::Plain {
         return Value::Str(text.into_owned());
     }
-    let t: &str = &text;
+    match resolve_plain_value(&text) {
+        Some(v) => v,
+        None => Value::Str(text.into_owned()),
+    }
+}
+
+/// Resolves a plain scalar's text.
+pub(crate) fn resolve_plain(text: &str) -> Value {
+    resolve_plain_value(text).unwrap_or_else(|| Value::Str(text.to_string()))
+}
+
+/// The non-string value a plain scalar resolves to, if any.
+fn resolve_plain_value(t: &str) -> Option<Value> {
     match t {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
         "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
-            return Value::Bool(true);
+            return Some(Value::Bool(true));
         }
         "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
-            return Value::Bool(false);
+            return Some(Value::Bool(false));
         }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::Float(f64::INFINITY);
+            return Some(Value::Float(f64::INFINITY));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(Value::Float(f64::NAN)),
         _ => {}
     }
-    let first = t.as_bytes()[0];
+    let first = *t.as_bytes().first()?;
     if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
-        if let Some(v) = resolve_number(t) {
-            return v;
-        }
+        return resolve_number(t);
     }
-    Value::Str(text.into_owned())
+    None
 }
 
 fn resolve_number(t: &str) -> Option<Value> {
@@ -476,7 +526,13 @@ fn resolve_number(t: &str) -> Option<Value> {
         _ => (false, t),
     };
     let sign = |v: i64| if neg { -v } else { v };
-    let radix = |s: &str, r: u32| i64::from_str_radix(s, r).ok().map(|v| Value::Int(sign(v)));
+    // Digits only: `from_str_radix` alone would take a sign (`0x-5`).
+    let radix = |s: &str, r: u32| {
+        if s.is_empty() || !s.chars().all(|c| c.is_digit(r)) {
+            return None;
+        }
+        i64::from_str_radix(s, r).ok().map(|v| Value::Int(sign(v)))
+    };
     if let Some(hex) = digits.strip_prefix("0x") {
         return radix(hex, 16);
     }

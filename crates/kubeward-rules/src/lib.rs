@@ -10,6 +10,7 @@
 //! Object and pod checks are what the admission webhook and the live scan reuse.
 
 pub mod config;
+pub mod docs;
 pub mod engine;
 pub mod exceptions;
 pub mod rules;

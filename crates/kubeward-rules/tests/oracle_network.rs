@@ -1,0 +1,316 @@
+//! Oracles for the network and governance rules: Polaris's and Checkov's test manifests, whose
+//! file names carry the other tool's verdict. Each case states what kubeward must do with the
+//! file; where that differs from the other tool the case says why (see
+//! `docs/oracles/network.md`).
+
+use kubeward_load::{Input, Options};
+use kubeward_rules::exceptions::{Date, Exceptions};
+use kubeward_rules::scan::Scan;
+use kubeward_rules::{Engine, find};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn data() -> PathBuf {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
+    assert!(
+        dir.join("manifests").is_dir(),
+        "oracle data missing at {} (see /work/shared/data/README.md)",
+        dir.display()
+    );
+    dir.to_path_buf()
+}
+
+/// Findings of rule `code` on one file (load errors fail the test).
+fn findings(code: &str, path: &Path) -> usize {
+    let rule = find(code).unwrap_or_else(|| panic!("no rule {code}"));
+    let engine = Engine::new(
+        &[rule],
+        &HashMap::new(),
+        Exceptions::new(vec![], Date::today()),
+    );
+    let mut scan = Scan::new(engine);
+    assert!(path.is_file(), "missing oracle file {}", path.display());
+    scan.add_input(&Input::File(path.to_path_buf()), &Options::default());
+    let result = scan.finish();
+    assert!(
+        result.errors.is_empty(),
+        "{}: load errors {:?}",
+        path.display(),
+        result
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    );
+    result.findings.len()
+}
+
+/// One oracle file: the other tool's verdict, ours, and why they differ when they do.
+struct Case {
+    code: &'static str,
+    file: &'static str,
+    /// Does the other tool flag it?
+    theirs: bool,
+    /// Does kubeward flag it?
+    ours: bool,
+    /// Why we differ (required when `theirs != ours`).
+    why: &'static str,
+}
+
+const POLARIS: &str = "manifests/polaris-testdata/test/checks";
+const CHECKOV: &str = "manifests/checkov-k8s-tests/tests/kubernetes/checks";
+
+fn check(base: &str, cases: &[Case]) {
+    let root = data().join(base);
+    let mut problems = Vec::new();
+    for c in cases {
+        assert!(
+            c.theirs == c.ours || !c.why.is_empty(),
+            "{}: a disagreement needs a reason",
+            c.file
+        );
+        let n = findings(c.code, &root.join(c.file));
+        if (n > 0) != c.ours {
+            problems.push(format!(
+                "{} on {}: expected {}, got {n} finding(s)",
+                c.code,
+                c.file,
+                if c.ours { "a finding" } else { "none" }
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn polaris_tls_settings_missing_vs_kw304() {
+    check(
+        POLARIS,
+        &[
+            Case {
+                code: "KW304",
+                file: "tlsSettingsMissing/failure.yaml",
+                theirs: true,
+                ours: true,
+                why: "",
+            },
+            // tls for example.com plus a host-less rule: any tls entry covers host-less rules.
+            Case {
+                code: "KW304",
+                file: "tlsSettingsMissing/success.yaml",
+                theirs: false,
+                ours: false,
+                why: "",
+            },
+        ],
+    );
+}
+
+#[test]
+fn polaris_missing_network_policy_vs_kw305() {
+    // Polaris checks that each pod is selected by policies that both declare and contain
+    // ingress and egress rules. KW305 only finds namespaces without any policy; whether each
+    // pod is covered, and in which direction, is the network policy analysis's job (it
+    // computes the allowed connections instead of guessing from the policy's shape).
+    const SCOPE: &str = "KW305 only asks whether the namespace has a policy at all; per-pod and per-direction coverage is the netpol analysis's job";
+    check(
+        POLARIS,
+        &[
+            Case {
+                code: "KW305",
+                file: "missingNetworkPolicy/success.yaml",
+                theirs: false,
+                ours: false,
+                why: "",
+            },
+            Case {
+                code: "KW305",
+                file: "missingNetworkPolicy/failure.netpol_missing_egress_in_policytypes.yaml",
+                theirs: true,
+                ours: false,
+                why: SCOPE,
+            },
+            // policyTypes has Egress but no egress rules: that is deny-all egress, the
+            // strictest setting, not a missing policy.
+            Case {
+                code: "KW305",
+                file: "missingNetworkPolicy/failure.netpol_missing_egress_rules.yaml",
+                theirs: true,
+                ours: false,
+                why: "Egress without egress rules denies all egress; it is stricter, not missing",
+            },
+            Case {
+                code: "KW305",
+                file: "missingNetworkPolicy/failure.netpol_missing_ingress_in_policytypes.yaml",
+                theirs: true,
+                ours: false,
+                why: SCOPE,
+            },
+            // Same as above for ingress: deny-all ingress.
+            Case {
+                code: "KW305",
+                file: "missingNetworkPolicy/failure.netpol_missing_ingress_rules.yaml",
+                theirs: true,
+                ours: false,
+                why: "Ingress without ingress rules denies all ingress; it is stricter, not missing",
+            },
+            Case {
+                code: "KW305",
+                file: "missingNetworkPolicy/failure.netpol_targets_wrong_pod_label.yaml",
+                theirs: true,
+                ours: false,
+                why: SCOPE,
+            },
+        ],
+    );
+}
+
+#[test]
+fn checkov_kubernetes_dashboard_vs_kw804() {
+    // CKV_K8S_33 flags a container image containing `kubernetes-dashboard` or `kubernetesui`,
+    // or pod labels `app`/`k8s-app: kubernetes-dashboard`. KW804 decides on the image only.
+    const LABELS: &str = "only the labels say dashboard; labels are free text and the image (nginx / none) is not the dashboard";
+    check(
+        CHECKOV,
+        &[
+            Case {
+                code: "KW804",
+                file: "example_KubernetesDashboard/kube-dashboard-FAILED.yaml",
+                theirs: true,
+                ours: true,
+                why: "",
+            },
+            Case {
+                code: "KW804",
+                file: "example_KubernetesDashboard/kube-dashboard-no-image-FAILED.yaml",
+                theirs: true,
+                ours: false,
+                why: LABELS,
+            },
+            Case {
+                code: "KW804",
+                file: "example_KubernetesDashboard/kube-dashboard-no-image-PASSED.yaml",
+                theirs: false,
+                ours: false,
+                why: "",
+            },
+            // No verdict in the name; Checkov's check flags it (image kubernetesui/dashboard).
+            Case {
+                code: "KW804",
+                file: "example_KubernetesDashboard/kubernetes-dashboard-deployment.yaml",
+                theirs: true,
+                ours: true,
+                why: "",
+            },
+            Case {
+                code: "KW804",
+                file: "example_KubernetesDashboard/nginx-deployment-FAILED.yaml",
+                theirs: true,
+                ours: false,
+                why: LABELS,
+            },
+            Case {
+                code: "KW804",
+                file: "example_KubernetesDashboard/nginx-deployment-PASSED.yaml",
+                theirs: false,
+                ours: false,
+                why: "",
+            },
+            // The chart's Service is ClusterIP: not exposed.
+            Case {
+                code: "KW307",
+                file: "example_KubernetesDashboard/kube-dashboard-FAILED.yaml",
+                theirs: false,
+                ours: false,
+                why: "",
+            },
+        ],
+    );
+}
+
+#[test]
+fn checkov_default_namespace_vs_kw801() {
+    check(
+        CHECKOV,
+        &[
+            // The default ServiceAccount and `kubernetes` Service: not workloads (Checkov
+            // exempts them by name).
+            Case {
+                code: "KW801",
+                file: "example_DefaultNamespace/default-k8s-service-and-sa-PASSED2.yaml",
+                theirs: false,
+                ours: false,
+                why: "",
+            },
+            // No namespace in the manifest: it lands where `kubectl -n`, Helm or Kustomize put
+            // it, so the manifest does not show it ends up in `default`.
+            Case {
+                code: "KW801",
+                file: "example_DefaultNamespace/nginx-statefulset-FAILED.yaml",
+                theirs: true,
+                ours: false,
+                why: "a manifest without metadata.namespace is not in `default` until applied without -n",
+            },
+            Case {
+                code: "KW801",
+                file: "example_DefaultNamespace/scope-PASSED.yaml",
+                theirs: false,
+                ours: false,
+                why: "",
+            },
+            Case {
+                code: "KW801",
+                file: "example_NoDefaultNamespace/Dev-PASSED.yaml",
+                theirs: false,
+                ours: false,
+                why: "",
+            },
+        ],
+    );
+}
+
+/// The network and governance rules run without panicking on the odd and edge-case manifests
+/// of kube-score and kube-linter (nulls, lists, CRDs), and on every oracle set above.
+#[test]
+fn rules_survive_edge_case_manifests() {
+    let codes = [
+        "KW301", "KW302", "KW303", "KW304", "KW305", "KW306", "KW307", "KW801", "KW802", "KW803",
+        "KW804",
+    ];
+    let rules: Vec<_> = codes
+        .iter()
+        .map(|c| find(c).unwrap_or_else(|| panic!("no rule {c}")))
+        .collect();
+    let root = data().join("manifests");
+    let mut files = Vec::new();
+    let mut dirs = vec![
+        root.join("kube-score-testdata"),
+        root.join("kube-linter-testdata"),
+        root.join("kubernetes-examples"),
+    ];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 100, "edge-case data missing");
+    let engine = Engine::new(
+        &rules,
+        &HashMap::new(),
+        Exceptions::new(vec![], Date::today()),
+    );
+    let mut scan = Scan::new(engine);
+    for f in &files {
+        scan.add_input(&Input::File(f.clone()), &Options::default());
+    }
+    let result = scan.finish();
+    assert!(result.objects > 100);
+}
