@@ -65,7 +65,7 @@ fn odd_value(rng: &mut Rng, pos: Pos) -> Value {
     let leaf = |rng: &mut Rng| match rng.below(6) {
         0 => Node::new(pos, Value::Null),
         1 => Node::new(pos, Value::Int(-1)),
-        2 => Node::new(pos, Value::Str(String::new())),
+        2 => Node::new(pos, Value::Str(Default::default())),
         3 => Node::new(pos, Value::Bool(true)),
         4 => Node::new(pos, Value::Float(f64::NAN)),
         _ => Node::new(pos, Value::Str("*".into())),
@@ -75,22 +75,19 @@ fn odd_value(rng: &mut Rng, pos: Pos) -> Value {
         1 => Value::Bool(rng.chance(50)),
         2 => Value::Int(*rng.pick(&[0, -1, 1, i64::MIN, i64::MAX, 65536, 22])),
         3 => Value::Float(*rng.pick(&[0.5, f64::NAN, f64::INFINITY, -1e300])),
-        4 => Value::Str(
-            rng.pick(&["", "*", "ALL", "true", "0", "latest", "é∂", "a/b:c@d"])
-                .to_string(),
-        ),
+        4 => Value::Str(kubeward_core::Str::from(
+            *rng.pick(&["", "*", "ALL", "true", "0", "latest", "é∂", "a/b:c@d"]),
+        )),
         5 => Value::Seq(Vec::new()),
         6 => Value::Map(Vec::new()),
         7 => Value::Seq(vec![leaf(rng), leaf(rng)]),
         8 => Value::Map(vec![Entry {
-            key: rng
-                .pick(&["name", "privileged", "add", "path", ""])
-                .to_string(),
+            key: kubeward_core::Str::from(*rng.pick(&["name", "privileged", "add", "path", ""])),
             key_pos: pos,
             value: leaf(rng),
         }]),
         9 => Value::Seq(vec![Node::new(pos, Value::Map(Vec::new()))]),
-        _ => Value::Str("x".repeat(10_000)),
+        _ => Value::Str("x".repeat(10_000).into()),
     }
 }
 

@@ -16,7 +16,7 @@ pub mod view;
 
 pub use finding::{Finding, Location, Severity};
 pub use meta::{Category, Mitre, Pss, PssLevel, RuleMeta, Tactic};
-pub use node::{Entry, Node, Pos, Value};
+pub use node::{Entry, Node, Pos, Str, Value};
 pub use object::{Object, ObjectRef, Source};
 pub use snapshot::Snapshot;
 pub use view::{ContainerList, ContainerView, PodView};

@@ -6,6 +6,10 @@
 
 use std::fmt;
 
+/// The string type of keys and string values: short strings (up to 24 bytes, nearly every key
+/// and most values in a manifest) are stored inline, without a heap allocation.
+pub type Str = compact_str::CompactString;
+
 /// A 1-based line and column in a source file. `0:0` means unknown (e.g. a live object).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pos {
@@ -45,7 +49,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(Str),
     Seq(Vec<Node>),
     /// Entries in source order. Keys are unique (the loader rejects duplicates).
     Map(Vec<Entry>),
@@ -54,7 +58,7 @@ pub enum Value {
 /// One `key: value` pair of a mapping; `key_pos` is where the key was written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    pub key: String,
+    pub key: Str,
     pub key_pos: Pos,
     pub value: Node,
 }
@@ -155,7 +159,7 @@ impl Node {
     /// The text of a scalar as a user wrote it (numbers and booleans formatted back).
     pub fn scalar_text(&self) -> Option<String> {
         match &self.value {
-            Value::Str(s) => Some(s.clone()),
+            Value::Str(s) => Some(s.to_string()),
             Value::Bool(b) => Some(b.to_string()),
             Value::Int(i) => Some(i.to_string()),
             Value::Float(f) => Some(f.to_string()),
@@ -198,12 +202,12 @@ impl Node {
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s.clone()),
+            Value::Str(s) => J::String(s.to_string()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
                 entries
                     .iter()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .map(|e| (e.key.to_string(), e.value.to_json()))
                     .collect(),
             ),
         }
@@ -219,12 +223,12 @@ impl Node {
                 Some(i) => Value::Int(i),
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
-            J::String(s) => Value::Str(s.clone()),
+            J::String(s) => Value::Str(s.into()),
             J::Array(a) => Value::Seq(a.iter().map(Node::from_json).collect()),
             J::Object(o) => Value::Map(
                 o.iter()
                     .map(|(k, v)| Entry {
-                        key: k.clone(),
+                        key: k.into(),
                         key_pos: Pos::UNKNOWN,
                         value: Node::from_json(v),
                     })

@@ -13,7 +13,7 @@
 //! test over real manifests and mutated inputs holds both to that.
 
 use crate::yaml::resolve_plain;
-use kubeward_core::{Entry, Node, Pos, Value};
+use kubeward_core::{Entry, Node, Pos, Str, Value};
 
 /// Parses one document chunk, or `None` when it is outside the subset (or invalid).
 pub(crate) fn parse(chunk: &str, line_offset: u32, max_depth: usize) -> Option<Node> {
@@ -26,6 +26,7 @@ pub(crate) fn parse(chunk: &str, line_offset: u32, max_depth: usize) -> Option<N
         at: 0,
         line: 0,
         line_start: 0,
+        eol: memchr::memchr(b'\n', chunk.as_bytes()).unwrap_or(chunk.len()),
         line_offset,
         depth: 0,
         max_depth,
@@ -60,6 +61,8 @@ struct P<'a> {
     /// 0-based line of the cursor within the chunk.
     line: u32,
     line_start: usize,
+    /// End of the cursor's line (index of its `\n`, or the input's length).
+    eol: usize,
     line_offset: u32,
     depth: usize,
     max_depth: usize,
@@ -76,16 +79,17 @@ impl<'a> P<'a> {
         Pos::new(self.line_offset + self.line + 1, col as u32 + 1)
     }
 
+    /// The end of the line holding `from` (the cursor's line is cached).
     fn line_end(&self, from: usize) -> usize {
-        self.s[from..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(self.s.len(), |n| from + n)
+        if from >= self.line_start && from <= self.eol {
+            return self.eol;
+        }
+        memchr::memchr(b'\n', &self.s[from..]).map_or(self.s.len(), |n| from + n)
     }
 
     /// Moves the cursor to the start of the next line.
     fn next_line(&mut self) {
-        let end = self.line_end(self.at);
+        let end = self.eol;
         if end < self.s.len() {
             self.at = end + 1;
             self.line += 1;
@@ -93,6 +97,7 @@ impl<'a> P<'a> {
             self.at = self.s.len();
         }
         self.line_start = self.at;
+        self.eol = memchr::memchr(b'\n', &self.s[self.at..]).map_or(self.s.len(), |n| self.at + n);
     }
 
     /// Skips blank and comment-only lines; returns the indentation and content index of the
@@ -168,7 +173,7 @@ impl<'a> P<'a> {
     }
 
     /// If a mapping key starts at `i`, returns (key, index of its colon).
-    fn key_end(&self, i: usize) -> Option<(String, usize)> {
+    fn key_end(&self, i: usize) -> Option<(Str, usize)> {
         let end = self.line_end(i);
         let b = self.s[i];
         if b == b'"' || b == b'\'' {
@@ -192,7 +197,7 @@ impl<'a> P<'a> {
             match self.s[j] {
                 b':' if j + 1 == end || self.s[j + 1] == b' ' => {
                     let key = self.src[i..j].trim_end_matches(' ');
-                    return Some((key.to_string(), j));
+                    return Some((Str::from(key), j));
                 }
                 b'#' if self.s[j - 1] == b' ' => return None,
                 _ => j += 1,
@@ -409,7 +414,7 @@ impl<'a> P<'a> {
                 text.push('\n');
             }
         }
-        Some(Node::new(pos, Value::Str(text)))
+        Some(Node::new(pos, Value::Str(Str::from(text))))
     }
 
     /// A single-line flow collection starting at `i`; returns it and the index after it.
@@ -431,7 +436,7 @@ impl<'a> P<'a> {
                     let (key_node, after) = self.flow_scalar(j, end, true)?;
                     let key = match key_node.value {
                         Value::Str(s) => s,
-                        _ => key_node.scalar_text()?,
+                        _ => Str::from(key_node.scalar_text()?),
                     };
                     let k = skip_spaces(self.s, after, end);
                     if k >= end || self.s[k] != b':' {
@@ -527,7 +532,7 @@ impl<'a> P<'a> {
                     return None;
                 }
                 let value = if key {
-                    Value::Str(text.to_string())
+                    Value::Str(Str::from(text))
                 } else {
                     resolve_plain(text)
                 };
@@ -537,8 +542,8 @@ impl<'a> P<'a> {
     }
 
     /// A single-line double-quoted scalar at `i`; returns the text and the index after it.
-    fn double_quoted(&self, i: usize, end: usize) -> Option<(String, usize)> {
-        let mut out = String::new();
+    fn double_quoted(&self, i: usize, end: usize) -> Option<(Str, usize)> {
+        let mut out = Str::default();
         let mut j = i + 1;
         let mut run = j;
         while j < end {
@@ -599,8 +604,8 @@ impl<'a> P<'a> {
     }
 
     /// A single-line single-quoted scalar at `i` (`''` is a quote).
-    fn single_quoted(&self, i: usize, end: usize) -> Option<(String, usize)> {
-        let mut out = String::new();
+    fn single_quoted(&self, i: usize, end: usize) -> Option<(Str, usize)> {
+        let mut out = Str::default();
         let mut j = i + 1;
         let mut run = j;
         while j < end {
@@ -622,7 +627,7 @@ impl<'a> P<'a> {
 
 /// Duplicate-key detection: a linear scan for small mappings, a hash set for wide ones.
 #[derive(Default)]
-struct KeySet(Option<std::collections::HashSet<String>>);
+struct KeySet(Option<std::collections::HashSet<Str>>);
 
 impl KeySet {
     /// Records `key`; false if the mapping already has it.
@@ -633,7 +638,7 @@ impl KeySet {
         let set = self
             .0
             .get_or_insert_with(|| entries.iter().map(|e| e.key.clone()).collect());
-        set.insert(key.to_string())
+        set.insert(Str::from(key))
     }
 }
 

@@ -7,7 +7,7 @@
 //! Scalars resolve the way Kubernetes' own YAML decoder (go-yaml v2 via sigs.k8s.io/yaml) resolves
 //! them: YAML 1.1 booleans (`yes`, `on`, ...), octal `0644`, null as `~`/`null`/empty.
 
-use kubeward_core::{Entry, Node, Pos, Value};
+use kubeward_core::{Entry, Node, Pos, Str, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -187,7 +187,7 @@ fn split_documents(text: &str) -> impl Iterator<Item = (u32, &str)> {
 }
 
 fn memchr_newline(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
+    memchr::memchr(b'\n', b)
 }
 
 fn is_marker_line(b: &[u8]) -> bool {
@@ -216,7 +216,7 @@ enum Frame {
         /// Values of `<<` merge keys, applied when the mapping ends.
         merges: Vec<Node>,
         /// Keys seen, once the mapping is too large for a linear duplicate check.
-        seen: Option<HashSet<String>>,
+        seen: Option<HashSet<Str>>,
     },
 }
 
@@ -371,7 +371,7 @@ impl<'l> Builder<'l> {
             entries.iter().find(|e| e.key == *k).map(|e| e.key_pos)
         } else {
             let set = seen.get_or_insert_with(|| entries.iter().map(|e| e.key.clone()).collect());
-            if set.insert(k.clone()) {
+            if set.insert(Str::from(k.as_str())) {
                 None
             } else {
                 entries.iter().find(|e| e.key == *k).map(|e| e.key_pos)
@@ -406,10 +406,10 @@ impl<'l> Builder<'l> {
                 Some((k, _)) if k == "<<" => merges.push(node),
                 Some((k, key_pos)) => {
                     if let Some(set) = seen {
-                        set.insert(k.clone());
+                        set.insert(Str::from(k.as_str()));
                     }
                     entries.push(Entry {
-                        key: k,
+                        key: Str::from(k),
                         key_pos,
                         value: node,
                     });
@@ -459,7 +459,7 @@ fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>, pos: Pos) -> Result
                     message: "a merge key `<<` needs a mapping or a list of mappings".into(),
                 });
             }
-            let mut present: HashSet<String> = entries.iter().map(|e| e.key.clone()).collect();
+            let mut present: HashSet<Str> = entries.iter().map(|e| e.key.clone()).collect();
             for e in src.entries() {
                 if present.insert(e.key.clone()) {
                     entries.push(e.clone());
@@ -476,23 +476,23 @@ fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
         && tag.handle == "tag:yaml.org,2002:"
     {
         match tag.suffix.as_str() {
-            "str" | "binary" | "timestamp" => return Value::Str(text.into_owned()),
+            "str" | "binary" | "timestamp" => return Value::Str(Str::from(text)),
             "null" => return Value::Null,
             _ => {}
         }
     }
     if style != ScalarStyle::Plain {
-        return Value::Str(text.into_owned());
+        return Value::Str(Str::from(text));
     }
     match resolve_plain_value(&text) {
         Some(v) => v,
-        None => Value::Str(text.into_owned()),
+        None => Value::Str(Str::from(text)),
     }
 }
 
 /// Resolves a plain scalar's text.
 pub(crate) fn resolve_plain(text: &str) -> Value {
-    resolve_plain_value(text).unwrap_or_else(|| Value::Str(text.to_string()))
+    resolve_plain_value(text).unwrap_or_else(|| Value::Str(Str::from(text)))
 }
 
 /// The non-string value a plain scalar resolves to, if any.
