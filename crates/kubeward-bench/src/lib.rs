@@ -66,6 +66,8 @@ pub struct RunStats {
     pub errors: u64,
     pub findings: u64,
     pub elapsed: Duration,
+    /// Part of `elapsed` spent in [`Scan::finish`] (snapshot rules, sorting).
+    pub finish: Duration,
 }
 
 impl RunStats {
@@ -119,8 +121,11 @@ pub fn scan_all(inputs: &[Input], bytes: u64, opts: &Options) -> (RunStats, Scan
     for input in inputs {
         scan.add_input(input, opts);
     }
+    let finishing = Instant::now();
     let result = scan.finish();
+    let finish = finishing.elapsed();
     let stats = RunStats {
+        finish,
         files: inputs.len() as u64,
         bytes,
         objects: result.objects,

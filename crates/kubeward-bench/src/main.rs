@@ -226,8 +226,17 @@ fn measure(cmd: &str, a: &Args) -> Result<(), String> {
 }
 
 fn report(what: &str, s: &RunStats) {
+    let finish = if what == "scan" {
+        format!(
+            " (finish: {:.3} s; {} rules)",
+            s.finish.as_secs_f64(),
+            kubeward_rules::registry().len()
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "{what}: files={} objects={} bytes={} errors={} findings={} seconds={:.3} objects/s={:.0} MB/s={:.1}",
+        "{what}: files={} objects={} bytes={} errors={} findings={} seconds={:.3} objects/s={:.0} MB/s={:.1}{finish}",
         s.files,
         s.objects,
         s.bytes,

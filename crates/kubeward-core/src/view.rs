@@ -169,6 +169,15 @@ impl<'a> PodView<'a> {
         })
     }
 
+    /// The hostPath volumes: `(index, volume, path)` for each volume whose `hostPath.path` is
+    /// a string.
+    pub fn host_path_volumes(&self) -> impl Iterator<Item = (usize, &'a Node, &'a str)> + 'a {
+        self.volumes().filter_map(|(i, v)| {
+            let path = v.path(&["hostPath", "path"])?.as_str()?;
+            Some((i, v, path))
+        })
+    }
+
     /// The volumes of the pod spec.
     pub fn volumes(&self) -> impl Iterator<Item = (usize, &'a Node)> + 'a {
         self.spec
@@ -200,6 +209,11 @@ impl<'a> ContainerView<'a> {
 
     pub fn get(&self, key: &str) -> Option<&'a Node> {
         self.node.get(key)
+    }
+
+    /// The container's image reference, when it is a string.
+    pub fn image(&self) -> Option<&'a str> {
+        self.node.get("image")?.as_str()
     }
 
     /// A field of the container's own `securityContext`.

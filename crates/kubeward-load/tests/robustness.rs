@@ -337,9 +337,8 @@ fn wide_mappings_stay_fast() {
 }
 
 #[test]
-#[ignore = "bug: apply_merges checks each merged key with a linear scan of the entries, \
-            quadratic in the merged mapping's size (40k keys: 13 s debug, ~1 s release, per document)"]
 fn merging_a_wide_mapping_stays_fast() {
+    // Was quadratic (a linear scan of the entries per merged key): 13 s in a debug build.
     let mut s = String::from("a: &a\n");
     for i in 0..40_000 {
         s.push_str(&format!("  k{i}: v\n"));
@@ -353,9 +352,8 @@ fn merging_a_wide_mapping_stays_fast() {
 }
 
 #[test]
-#[ignore = "bug: resolve_number accepts a sign after 0x/0o and overflows negating i64::MIN \
-            (`-0x-8000000000000000` panics in debug builds); `0x-5` resolves to -5 instead of a string"]
 fn signed_hex_and_octal_digits_are_strings() {
+    // `-0x-8000000000000000` used to overflow negating i64::MIN (a panic in debug builds).
     let out = load(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\na: -0x-8000000000000000\nb: 0x-5\nc: 0o+7\n",
     );

@@ -2,12 +2,10 @@
 //! and `pass*.yaml` files it must not. The findings on the failing fixtures are snapshotted
 //! (`tests/snapshots/`), so a reviewer sees exactly what a user will see.
 
+mod common;
+
 use kubeward_core::Finding;
-use kubeward_load::{Input, Options};
-use kubeward_rules::exceptions::{Date, Exceptions};
-use kubeward_rules::scan::Scan;
-use kubeward_rules::{Engine, Rule, registry};
-use std::collections::HashMap;
+use kubeward_rules::{Rule, registry};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -17,14 +15,7 @@ fn fixtures_dir() -> PathBuf {
 
 /// Runs one rule on one file, returning its findings and any load errors.
 fn run(rule: &'static Rule, path: &Path) -> (Vec<Finding>, Vec<String>) {
-    let engine = Engine::new(
-        &[rule],
-        &HashMap::new(),
-        Exceptions::new(vec![], Date::today()),
-    );
-    let mut scan = Scan::new(engine);
-    scan.add_input(&Input::File(path.to_path_buf()), &Options::default());
-    let result = scan.finish();
+    let result = common::scan_file(&[rule], path);
     let errors = result.errors.iter().map(ToString::to_string).collect();
     (result.findings, errors)
 }

@@ -3,47 +3,9 @@
 //! file; where that differs from the other tool the case says why (see
 //! `docs/oracles/network.md`).
 
-use kubeward_load::{Input, Options};
-use kubeward_rules::exceptions::{Date, Exceptions};
-use kubeward_rules::scan::Scan;
-use kubeward_rules::{Engine, find};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn data() -> PathBuf {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
-    assert!(
-        dir.join("manifests").is_dir(),
-        "oracle data missing at {} (see /work/shared/data/README.md)",
-        dir.display()
-    );
-    dir.to_path_buf()
-}
-
-/// Findings of rule `code` on one file (load errors fail the test).
-fn findings(code: &str, path: &Path) -> usize {
-    let rule = find(code).unwrap_or_else(|| panic!("no rule {code}"));
-    let engine = Engine::new(
-        &[rule],
-        &HashMap::new(),
-        Exceptions::new(vec![], Date::today()),
-    );
-    let mut scan = Scan::new(engine);
-    assert!(path.is_file(), "missing oracle file {}", path.display());
-    scan.add_input(&Input::File(path.to_path_buf()), &Options::default());
-    let result = scan.finish();
-    assert!(
-        result.errors.is_empty(),
-        "{}: load errors {:?}",
-        path.display(),
-        result
-            .errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-    );
-    result.findings.len()
-}
+use common::{data, findings};
 
 /// One oracle file: the other tool's verdict, ours, and why they differ when they do.
 struct Case {
@@ -269,48 +231,5 @@ fn checkov_default_namespace_vs_kw801() {
     );
 }
 
-/// The network and governance rules run without panicking on the odd and edge-case manifests
-/// of kube-score and kube-linter (nulls, lists, CRDs), and on every oracle set above.
-#[test]
-fn rules_survive_edge_case_manifests() {
-    let codes = [
-        "KW301", "KW302", "KW303", "KW304", "KW305", "KW306", "KW307", "KW801", "KW802", "KW803",
-        "KW804",
-    ];
-    let rules: Vec<_> = codes
-        .iter()
-        .map(|c| find(c).unwrap_or_else(|| panic!("no rule {c}")))
-        .collect();
-    let root = data().join("manifests");
-    let mut files = Vec::new();
-    let mut dirs = vec![
-        root.join("kube-score-testdata"),
-        root.join("kube-linter-testdata"),
-        root.join("kubernetes-examples"),
-    ];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            {
-                files.push(p);
-            }
-        }
-    }
-    assert!(files.len() > 100, "edge-case data missing");
-    let engine = Engine::new(
-        &rules,
-        &HashMap::new(),
-        Exceptions::new(vec![], Date::today()),
-    );
-    let mut scan = Scan::new(engine);
-    for f in &files {
-        scan.add_input(&Input::File(f.clone()), &Options::default());
-    }
-    let result = scan.finish();
-    assert!(result.objects > 100);
-}
+// Every rule on every shared manifest (kube-score, kube-linter, ...) without a panic is
+// checked once for all rules in crates/kubeward-bench/tests/corpus.rs.

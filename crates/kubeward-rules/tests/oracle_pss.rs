@@ -4,47 +4,9 @@
 //! verdict differs from the other tool's, the case carries the reason; `docs/oracles/pss.md`
 //! explains each disagreement. Our rules follow the PSA admission plugin, not the other tools.
 
-use kubeward_load::{Input, Options};
-use kubeward_rules::exceptions::{Date, Exceptions};
-use kubeward_rules::scan::Scan;
-use kubeward_rules::{Engine, find};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn data() -> PathBuf {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
-    assert!(
-        dir.join("manifests").is_dir(),
-        "oracle data missing at {} (see /work/shared/data/README.md)",
-        dir.display()
-    );
-    dir.to_path_buf()
-}
-
-/// Findings of rule `code` on one file (load errors fail the test).
-fn findings(code: &str, path: &Path) -> usize {
-    let rule = find(code).unwrap_or_else(|| panic!("no rule {code}"));
-    let engine = Engine::new(
-        &[rule],
-        &HashMap::new(),
-        Exceptions::new(vec![], Date::today()),
-    );
-    let mut scan = Scan::new(engine);
-    assert!(path.is_file(), "missing oracle file {}", path.display());
-    scan.add_input(&Input::File(path.to_path_buf()), &Options::default());
-    let result = scan.finish();
-    assert!(
-        result.errors.is_empty(),
-        "{}: load errors {:?}",
-        path.display(),
-        result
-            .errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-    );
-    result.findings.len()
-}
+use common::{data, findings};
 
 /// One oracle file: the rule we run, the file, and — when we disagree with the other tool —
 /// why. `None` means we must agree with the verdict in the file name; `Some(reason)` means we

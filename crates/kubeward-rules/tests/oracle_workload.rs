@@ -2,34 +2,14 @@
 //! fixtures (pass/fail in the file names). Where we disagree on purpose the file is listed in
 //! `DISAGREE` with the reason, and the test asserts our verdict. See `docs/oracles/workload.md`.
 
-use kubeward_load::{Input, Options};
-use kubeward_rules::exceptions::{Date, Exceptions};
-use kubeward_rules::scan::Scan;
-use kubeward_rules::{Engine, find};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn data() -> PathBuf {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
-    assert!(
-        p.join("manifests").is_dir(),
-        "oracle data missing at {} (the oracle tests need /work/shared/data)",
-        p.display()
-    );
-    p
-}
+use common::{data, rule, scan_file};
+use std::path::{Path, PathBuf};
 
 /// Does rule `code` report anything on `path`?
 fn flags(code: &str, path: &Path) -> bool {
-    let rule = find(code).unwrap_or_else(|| panic!("no rule {code}"));
-    let engine = Engine::new(
-        &[rule],
-        &HashMap::new(),
-        Exceptions::new(vec![], Date::today()),
-    );
-    let mut scan = Scan::new(engine);
-    scan.add_input(&Input::File(path.to_path_buf()), &Options::default());
-    !scan.finish().findings.is_empty()
+    !scan_file(&[rule(code)], path).findings.is_empty()
 }
 
 /// (oracle check, our rule codes): the oracle fails a file when any of our rules reports on it.

@@ -1,4 +1,4 @@
-use crate::{Check, Cx, rule, util};
+use crate::{Check, Cx, rule};
 use kubeward_core::PodView;
 
 rule! {
@@ -77,10 +77,7 @@ pub(crate) fn is_dashboard_image(image: &str) -> bool {
 
 fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
     for c in pod.containers() {
-        let Some(node) = c.get("image") else {
-            continue;
-        };
-        let Some(image) = node.as_str() else {
+        let Some(image) = c.image() else {
             continue;
         };
         if is_dashboard_image(image) {
@@ -88,7 +85,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                 c.field_ptr("image"),
                 format!("{} runs the Kubernetes Dashboard", c.describe()),
             )
-            .evidence(util::show("image", node));
+            .evidence(format!("image: {image}"));
         }
     }
 }

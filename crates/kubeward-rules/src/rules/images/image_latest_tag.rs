@@ -1,5 +1,5 @@
 use super::reference::ImageRef;
-use crate::{Check, Cx, rule, util};
+use crate::{Check, Cx, rule};
 use kubeward_core::PodView;
 
 rule! {
@@ -47,10 +47,7 @@ rule! {
 
 fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
     for c in pod.containers() {
-        let Some(node) = c.get("image") else {
-            continue;
-        };
-        let Some(image) = node.as_str() else {
+        let Some(image) = c.image() else {
             continue;
         };
         let Some(r) = ImageRef::parse(image) else {
@@ -66,7 +63,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                 c.field_ptr("image"),
                 format!("{} uses image `{}` with {how}", c.describe(), image.trim()),
             )
-            .evidence(util::show("image", node));
+            .evidence(format!("image: {image}"));
         }
     }
 }

@@ -1,5 +1,5 @@
 use super::reference::ImageRef;
-use crate::{Check, Cx, rule, util};
+use crate::{Check, Cx, rule};
 use kubeward_core::PodView;
 
 rule! {
@@ -46,10 +46,7 @@ rule! {
 
 fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
     for c in pod.containers() {
-        let Some(node) = c.get("image") else {
-            continue;
-        };
-        let Some(image) = node.as_str() else {
+        let Some(image) = c.image() else {
             continue;
         };
         let Some(r) = ImageRef::parse(image) else {
@@ -69,7 +66,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                     }
                 ),
             )
-            .evidence(util::show("image", node));
+            .evidence(format!("image: {image}"));
         }
     }
 }

@@ -1,5 +1,5 @@
 use super::host_path;
-use crate::{Check, Cx, rule, util};
+use crate::{Check, Cx, rule};
 use kubeward_core::{Node, PodView};
 
 rule! {
@@ -50,13 +50,7 @@ rule! {
 }
 
 fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
-    for (i, v) in pod.volumes() {
-        let Some(path) = v.path(&["hostPath", "path"]) else {
-            continue;
-        };
-        let Some(raw) = path.as_str() else {
-            continue;
-        };
+    for (i, v, raw) in pod.host_path_volumes() {
         if let Some(socket) = host_path::runtime_socket(raw) {
             let name = v.get("name").and_then(Node::as_str).unwrap_or("<unnamed>");
             let norm = host_path::normalize(raw);
@@ -77,7 +71,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                 pod.ptr(&format!("volumes/{i}/hostPath/path")),
                 format!("hostPath volume `{name}` {what}"),
             )
-            .evidence(util::show("hostPath.path", path));
+            .evidence(format!("hostPath.path: {raw}"));
         }
     }
 }

@@ -1,5 +1,5 @@
 use super::host_path;
-use crate::{Check, Cx, rule, util};
+use crate::{Check, Cx, rule};
 use kubeward_core::{Node, PodView};
 
 rule! {
@@ -54,13 +54,7 @@ rule! {
 }
 
 fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
-    for (i, v) in pod.volumes() {
-        let Some(path) = v.path(&["hostPath", "path"]) else {
-            continue;
-        };
-        let Some(raw) = path.as_str() else {
-            continue;
-        };
+    for (i, v, raw) in pod.host_path_volumes() {
         if host_path::runtime_socket(raw).is_some() {
             continue;
         }
@@ -78,7 +72,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                 pod.ptr(&format!("volumes/{i}/hostPath/path")),
                 format!("hostPath volume `{name}` {relation} ({holds})"),
             )
-            .evidence(util::show("hostPath.path", path));
+            .evidence(format!("hostPath.path: {raw}"));
         }
     }
 }
