@@ -239,16 +239,64 @@ fn mutate(rng: &mut Rng, b: &mut Vec<u8>) -> &'static str {
     }
 }
 
+/// Cuts the input at a random line end (or keeps it whole) and ends it, without a newline, in
+/// a YAML indicator: inputs that stop in the middle of a construct.
+fn end_with_indicator(rng: &mut Rng, b: &mut Vec<u8>) -> &'static str {
+    let ls = lines(b);
+    if !ls.is_empty() && rng.chance(70) {
+        let (_, end) = *rng.pick(&ls);
+        b.truncate(end);
+    }
+    if b.last() == Some(&b'\n') && rng.chance(70) {
+        b.pop();
+    }
+    let tails: &[&[u8]] = &[
+        b" [",
+        b" {",
+        b" \"",
+        b" '",
+        b" |",
+        b" >",
+        b" &",
+        b" *",
+        b" !",
+        b"? ",
+        b"- ",
+        b": ",
+        b" [a,",
+        b" {a: ",
+        b" [a, {b: ",
+        b" \"\\",
+        b":",
+        b"-",
+        b"#",
+        b" &a",
+        b" !!str",
+    ];
+    let tail = *rng.pick::<&[u8]>(tails);
+    b.extend_from_slice(tail);
+    "end with an indicator"
+}
+
 #[test]
 fn mutated_manifests_never_panic_and_errors_have_positions() {
+    run(0x6b75_6265_7761_7264, CASES, false);
+}
+
+#[test]
+fn mutated_manifests_ending_mid_construct_never_panic() {
+    run(0x656e_6473, CASES / 2, true);
+}
+
+fn run(seed: u64, n: usize, end_mid_construct: bool) {
     let seeds = seeds();
-    let mut rng = Rng::new(0x6b75_6265_7761_7264);
+    let mut rng = Rng::new(seed);
     let opts = Options::default();
     let start = Instant::now();
     let mut failures: Vec<String> = Vec::new();
     let (mut cases, mut objects, mut errors, mut findings) = (0usize, 0usize, 0usize, 0usize);
     let mut by_mutation: std::collections::BTreeMap<&str, usize> = Default::default();
-    for case in 0..CASES {
+    for case in 0..n {
         if start.elapsed() > DEADLINE {
             break;
         }
@@ -260,6 +308,9 @@ fn mutated_manifests_never_panic_and_errors_have_positions() {
             let m = mutate(&mut rng, &mut bytes);
             *by_mutation.entry(m).or_default() += 1;
             applied.push(m);
+        }
+        if end_mid_construct {
+            applied.push(end_with_indicator(&mut rng, &mut bytes));
         }
         let json = rng.chance(10);
         let what = format!("case {case} ({name}; {applied:?}; json={json})");
@@ -306,7 +357,10 @@ fn mutated_manifests_never_panic_and_errors_have_positions() {
         "{cases} mutated inputs in {:.1} s: {objects} objects, {errors} load errors, {findings} findings; mutations {by_mutation:?}",
         start.elapsed().as_secs_f64()
     );
-    assert!(cases >= 500, "only {cases} cases ran before the deadline");
+    assert!(
+        cases >= n.min(500),
+        "only {cases} cases ran before the deadline"
+    );
     assert!(failures.is_empty(), "{failures:#?}");
 }
 

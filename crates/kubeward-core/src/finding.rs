@@ -71,6 +71,9 @@ pub struct Location {
 }
 
 /// One violation. Never holds a Secret's value: rules put redacted evidence here.
+///
+/// The strings are shared (`Arc<str>`): a scan interns them, and the same path, message or
+/// evidence recurs across thousands of objects.
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule: &'static RuleMeta,
@@ -78,17 +81,9 @@ pub struct Finding {
     pub severity: Severity,
     pub object: Arc<ObjectRef>,
     /// JSON pointer of the offending field within the object.
-    pub path: String,
+    pub path: Arc<str>,
     pub location: Location,
-    pub message: String,
+    pub message: Arc<str>,
     /// The offending value as written (secrets redacted).
-    pub evidence: Option<String>,
-}
-
-impl Finding {
-    /// Sets the evidence shown with the finding.
-    pub fn evidence(&mut self, evidence: impl Into<String>) -> &mut Self {
-        self.evidence = Some(evidence.into());
-        self
-    }
+    pub evidence: Option<Arc<str>>,
 }

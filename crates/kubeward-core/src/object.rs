@@ -1,7 +1,7 @@
 //! One Kubernetes object and where it came from.
 
 use crate::finding::Location;
-use crate::node::{Node, Pos};
+use crate::node::{Node, Pos, Str};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -26,10 +26,10 @@ pub struct Source {
 pub struct Object {
     pub root: Node,
     pub source: Source,
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
-    pub namespace: Option<String>,
+    pub api_version: Str,
+    pub kind: Str,
+    pub name: Str,
+    pub namespace: Option<Str>,
     /// Is this a built-in kind in its real API group (not a CRD that shares the name)?
     pub builtin: bool,
 }
@@ -37,18 +37,18 @@ pub struct Object {
 impl Object {
     /// Builds an object from a tree that has string `apiVersion` and `kind` (the loader checks).
     pub fn new(root: Node, source: Source) -> Object {
-        let text = |n: Option<&Node>| n.and_then(Node::as_str).unwrap_or_default().to_string();
+        let text = |n: Option<&Node>| Str::from(n.and_then(Node::as_str).unwrap_or_default());
         let meta = root.get("metadata");
         let name = meta
             .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
             .and_then(Node::as_str)
-            .unwrap_or_default()
-            .to_string();
+            .map(Str::from)
+            .unwrap_or_default();
         let namespace = meta
             .and_then(|m| m.get("namespace"))
             .and_then(Node::as_str)
             .filter(|s| !s.is_empty())
-            .map(str::to_string);
+            .map(Str::from);
         let api_version = text(root.get("apiVersion"));
         let kind = text(root.get("kind"));
         let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
@@ -109,7 +109,7 @@ impl Object {
             doc: self.source.doc,
             item: self.source.item,
             pos: self.root.pos,
-            ignore: self.annotation(IGNORE_ANNOTATION).map(str::to_string),
+            ignore: self.annotation(IGNORE_ANNOTATION).map(Str::from),
         }
     }
 }
@@ -118,11 +118,11 @@ impl Object {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef {
-    pub api_version: String,
-    pub kind: String,
+    pub api_version: Str,
+    pub kind: Str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    pub name: String,
+    pub namespace: Option<Str>,
+    pub name: Str,
     #[serde(skip)]
     pub file: Arc<str>,
     #[serde(skip)]
@@ -133,7 +133,7 @@ pub struct ObjectRef {
     pub pos: Pos,
     /// The object's `kubeward.io/ignore` annotation, if any (see exceptions).
     #[serde(skip)]
-    pub ignore: Option<String>,
+    pub ignore: Option<Str>,
 }
 
 impl ObjectRef {

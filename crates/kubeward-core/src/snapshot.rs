@@ -1,7 +1,7 @@
 //! The set of objects under analysis, for rules that look across objects.
 //!
-//! A large manifest scan keeps a reference ([`ObjectRef`]) to every object but the full tree only
-//! of the kinds some snapshot rule asked for, so memory stays bounded by what rules need.
+//! A large manifest scan keeps the full tree only of the kinds some snapshot rule asked for, and
+//! a reference ([`ObjectRef`]) to each workload, so memory stays bounded by what rules need.
 
 use crate::object::{Object, ObjectRef};
 use std::sync::Arc;
@@ -10,8 +10,8 @@ use std::sync::Arc;
 pub struct Snapshot {
     /// Full objects of the kinds that were retained.
     pub objects: Vec<Object>,
-    /// Every object seen, with whether it carries a pod template (a workload).
-    pub refs: Vec<(Arc<ObjectRef>, bool)>,
+    /// Every workload (object with a pod template) seen.
+    pub workloads: Vec<Arc<ObjectRef>>,
 }
 
 impl Snapshot {
@@ -22,6 +22,6 @@ impl Snapshot {
 
     /// Every workload (object with a pod template) seen.
     pub fn workloads(&self) -> impl Iterator<Item = &Arc<ObjectRef>> {
-        self.refs.iter().filter(|(_, w)| *w).map(|(r, _)| r)
+        self.workloads.iter()
     }
 }

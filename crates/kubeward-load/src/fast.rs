@@ -123,6 +123,9 @@ impl<'a> P<'a> {
 
     fn document(&mut self) -> Option<Node> {
         let (_, i) = self.peek()?;
+        if self.s[i..].starts_with(b"...") {
+            return None; // document end marker: saphyr decides what follows it
+        }
         if self.s[i..].starts_with(b"---") {
             if i != self.at {
                 return None;
@@ -400,6 +403,9 @@ impl<'a> P<'a> {
                 Some(n) if spaces >= n => lines.push(&line[n..]),
                 Some(_) => break,
             }
+            if self.eol == self.s.len() && !line.is_empty() {
+                return None; // a last line without a newline: saphyr's chomping differs
+            }
             self.next_line();
         }
         let pos = pos?;
@@ -424,6 +430,9 @@ impl<'a> P<'a> {
         let close = if open == b'[' { b']' } else { b'}' };
         let pos = self.pos(i);
         let mut j = skip_spaces(self.s, i + 1, end);
+        if j >= end {
+            return None; // unclosed at the end of the line
+        }
         let mut items = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
         let mut seen = KeySet::default();

@@ -33,12 +33,32 @@ pub struct Note {
     pub message: String,
 }
 
-/// What one load produced.
+/// Receives what a load produces, as it is produced: objects one document at a time, so a
+/// consumer that checks and drops them keeps at most one document's tree in memory.
+pub trait Sink {
+    fn object(&mut self, object: Object);
+    fn error(&mut self, error: LoadError);
+    fn note(&mut self, note: Note);
+}
+
+/// What one load produced, collected.
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub objects: Vec<Object>,
     pub errors: Vec<LoadError>,
     pub notes: Vec<Note>,
+}
+
+impl Sink for Loaded {
+    fn object(&mut self, object: Object) {
+        self.objects.push(object);
+    }
+    fn error(&mut self, error: LoadError) {
+        self.errors.push(error);
+    }
+    fn note(&mut self, note: Note) {
+        self.notes.push(note);
+    }
 }
 
 /// Input limits; the defaults suit manifests (Kubernetes itself caps a request at 3 MiB).
@@ -137,14 +157,14 @@ fn file_error(file: Arc<str>, message: &str) -> LoadError {
 }
 
 /// Reads and loads one input into `out`.
-pub fn load_input(input: &Input, opts: &Options, out: &mut Loaded) {
+pub fn load_input(input: &Input, opts: &Options, out: &mut dyn Sink) {
     let name = input.name();
     match read_input(input, opts, &name) {
         Ok(bytes) => {
             let json = matches!(input, Input::File(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")));
             load_bytes(name, &bytes, json, opts, out);
         }
-        Err(e) => out.errors.push(e),
+        Err(e) => out.error(e),
     }
 }
 
@@ -202,7 +222,7 @@ pub fn human_size(n: u64) -> String {
 }
 
 /// Loads objects from the bytes of one input. `json` parses the whole input as one document.
-pub fn load_bytes(file: Arc<str>, bytes: &[u8], json: bool, opts: &Options, out: &mut Loaded) {
+pub fn load_bytes(file: Arc<str>, bytes: &[u8], json: bool, opts: &Options, out: &mut dyn Sink) {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -212,7 +232,7 @@ pub fn load_bytes(file: Arc<str>, bytes: &[u8], json: bool, opts: &Options, out:
             } else {
                 "expected UTF-8 text"
             };
-            out.errors.push(LoadError {
+            out.error(LoadError {
                 file,
                 line,
                 column,
@@ -224,7 +244,7 @@ pub fn load_bytes(file: Arc<str>, bytes: &[u8], json: bool, opts: &Options, out:
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Some(at) = text.find('\0') {
         let (line, column) = line_col(text.as_bytes(), at);
-        out.errors.push(LoadError {
+        out.error(LoadError {
             file,
             line,
             column,
@@ -232,22 +252,15 @@ pub fn load_bytes(file: Arc<str>, bytes: &[u8], json: bool, opts: &Options, out:
         });
         return;
     }
-    let docs = if json {
-        yaml::parse_single(text, &opts.limits)
-    } else {
-        yaml::parse_stream(text, &opts.limits)
-    };
-    for doc in docs {
-        match doc.root {
-            Ok(root) => add_document(&file, doc.index, root, None, out),
-            Err(e) => out.errors.push(LoadError {
-                file: file.clone(),
-                line: e.pos.line,
-                column: e.pos.col,
-                message: e.message,
-            }),
-        }
-    }
+    yaml::each_document(text, json, &opts.limits, &mut |doc| match doc.root {
+        Ok(root) => add_document(&file, doc.index, root, None, out),
+        Err(e) => out.error(LoadError {
+            file: file.clone(),
+            line: e.pos.line,
+            column: e.pos.col,
+            message: e.message,
+        }),
+    });
 }
 
 fn line_col(bytes: &[u8], at: usize) -> (u32, u32) {
@@ -265,9 +278,9 @@ fn line_col(bytes: &[u8], at: usize) -> (u32, u32) {
 }
 
 /// Turns one document into objects: a Kubernetes object, the items of a List, or a note.
-fn add_document(file: &Arc<str>, doc: u32, root: Node, item: Option<u32>, out: &mut Loaded) {
-    let note = |out: &mut Loaded, pos: Pos, message: String| {
-        out.notes.push(Note {
+fn add_document(file: &Arc<str>, doc: u32, root: Node, item: Option<u32>, out: &mut dyn Sink) {
+    let note = |out: &mut dyn Sink, pos: Pos, message: String| {
+        out.note(Note {
             file: file.clone(),
             line: pos.line,
             message,
@@ -296,7 +309,7 @@ fn add_document(file: &Arc<str>, doc: u32, root: Node, item: Option<u32>, out: &
         if let Some(e) = root.entry(field)
             && !matches!(e.value.value, Value::Str(_) | Value::Null)
         {
-            out.errors.push(LoadError {
+            out.error(LoadError {
                 file: file.clone(),
                 line: e.value.pos.line,
                 column: e.value.pos.col,
@@ -333,7 +346,7 @@ fn add_document(file: &Arc<str>, doc: u32, root: Node, item: Option<u32>, out: &
     if let Some(m) = root.entry("metadata")
         && !matches!(m.value.value, Value::Map(_) | Value::Null)
     {
-        out.errors.push(LoadError {
+        out.error(LoadError {
             file: file.clone(),
             line: m.value.pos.line,
             column: m.value.pos.col,
@@ -349,10 +362,10 @@ fn add_document(file: &Arc<str>, doc: u32, root: Node, item: Option<u32>, out: &
         doc,
         item,
     };
-    out.objects.push(Object::new(root, source));
+    out.object(Object::new(root, source));
 }
 
-fn expand_list(file: &Arc<str>, doc: u32, mut root: Node, out: &mut Loaded) {
+fn expand_list(file: &Arc<str>, doc: u32, mut root: Node, out: &mut dyn Sink) {
     let Value::Map(entries) = &mut root.value else {
         return;
     };
@@ -368,7 +381,7 @@ fn expand_list(file: &Arc<str>, doc: u32, mut root: Node, out: &mut Loaded) {
         Value::Null => {}
         other => {
             let node = Node::new(items.value.pos, other);
-            out.errors.push(LoadError {
+            out.error(LoadError {
                 file: file.clone(),
                 line: node.pos.line,
                 column: node.pos.col,

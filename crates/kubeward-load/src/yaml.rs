@@ -49,48 +49,59 @@ pub struct Document {
 /// skipped and not counted.
 pub fn parse_stream(text: &str, limits: &Limits) -> Vec<Document> {
     let mut docs = Vec::new();
-    let mut index = 0u32;
-    for (start_line, chunk) in split_documents(text) {
-        if is_blank_document(chunk) {
-            continue;
-        }
-        parse_chunk(chunk, start_line, index, limits, &mut docs);
-        index += 1;
-    }
+    each_document(text, false, limits, &mut |d| docs.push(d));
     docs
 }
 
 /// Parses a whole input as one document (JSON files).
 pub fn parse_single(text: &str, limits: &Limits) -> Vec<Document> {
     let mut docs = Vec::new();
-    if !is_blank_document(text) {
-        parse_chunk(text, 0, 0, limits, &mut docs);
-    }
+    each_document(text, true, limits, &mut |d| docs.push(d));
     docs
 }
 
+/// Parses `text` document by document, handing each to `emit` as soon as it is built, so a
+/// large file never holds more than one document's tree. `single` parses the whole text as
+/// one document (JSON).
+pub fn each_document(text: &str, single: bool, limits: &Limits, emit: &mut dyn FnMut(Document)) {
+    if single {
+        if !is_blank_document(text) {
+            parse_chunk(text, 0, 0, limits, emit);
+        }
+        return;
+    }
+    let mut index = 0u32;
+    for (start_line, chunk) in split_documents(text) {
+        if is_blank_document(chunk) {
+            continue;
+        }
+        index += parse_chunk(chunk, start_line, index, limits, emit);
+    }
+}
+
+/// Parses one chunk; returns how many documents it held (normally one).
 fn parse_chunk(
     chunk: &str,
     line_offset: u32,
     index: u32,
     limits: &Limits,
-    docs: &mut Vec<Document>,
-) {
+    emit: &mut dyn FnMut(Document),
+) -> u32 {
     if let Some(root) = crate::fast::parse(chunk, line_offset, limits.max_depth) {
-        docs.push(Document {
+        emit(Document {
             index,
             line: root.pos.line,
             root: Ok(root),
         });
-        return;
+        return 1;
     }
-    saphyr_chunk(chunk, line_offset, index, limits, docs);
+    saphyr_chunk(chunk, line_offset, index, limits, emit)
 }
 
 /// The complete parser (saphyr), for what the fast path declines. Exposed for differential tests.
 pub fn parse_with_saphyr(chunk: &str, line_offset: u32, limits: &Limits) -> Option<Node> {
     let mut docs = Vec::new();
-    saphyr_chunk(chunk, line_offset, 0, limits, &mut docs);
+    saphyr_chunk(chunk, line_offset, 0, limits, &mut |d| docs.push(d));
     match docs.len() {
         1 => docs.pop().and_then(|d| d.root.ok()),
         _ => None,
@@ -113,10 +124,10 @@ fn saphyr_chunk(
     line_offset: u32,
     index: u32,
     limits: &Limits,
-    docs: &mut Vec<Document>,
-) {
+    emit: &mut dyn FnMut(Document),
+) -> u32 {
     let mut builder = Builder::new(line_offset, limits);
-    let mut first = true;
+    let mut count = 0;
     for event in Parser::new_from_str(chunk) {
         let result = match event {
             Ok((ev, span)) => builder.event(ev, span),
@@ -131,29 +142,25 @@ fn saphyr_chunk(
         match result {
             Ok(Some(root)) => {
                 // A chunk normally holds one document; number any extra ones after it.
-                let i = if first {
-                    index
-                } else {
-                    index + docs.len() as u32
-                };
-                first = false;
-                docs.push(Document {
-                    index: i,
+                emit(Document {
+                    index: index + count,
                     line: root.pos.line,
                     root: Ok(root),
                 });
+                count += 1;
             }
             Ok(None) => {}
             Err(err) => {
-                docs.push(Document {
-                    index,
+                emit(Document {
+                    index: index + count,
                     line: err.pos.line,
                     root: Err(err),
                 });
-                return;
+                return count + 1;
             }
         }
     }
+    count.max(1)
 }
 
 /// Yields `(line offset, chunk)` for each `---`/`...` separated piece of `text`.

@@ -367,3 +367,51 @@ fn signed_hex_and_octal_digits_are_strings() {
         );
     }
 }
+
+#[test]
+fn content_after_a_document_end_marker_is_an_error() {
+    // Found by the `fast_vs_saphyr` fuzz target: `... key:` is not a key named "... key"; the
+    // YAML spec allows only a comment after `...`, and saphyr rejects it.
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n...  spec:\n  hostPID: true\n";
+    let out = load(text);
+    assert_eq!(out.objects.len(), 1, "{:?}", out.notes);
+    let e = only_error(&out);
+    assert_eq!(e.line, 5, "{e}");
+    let chunks = kubeward_load::yaml::document_chunks(text);
+    let limits = kubeward_load::yaml::Limits::default();
+    for (offset, chunk) in chunks {
+        let fast = kubeward_load::yaml::parse_fast(chunk, offset, &limits);
+        let slow = kubeward_load::yaml::parse_with_saphyr(chunk, offset, &limits);
+        assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{chunk}");
+    }
+}
+
+#[test]
+fn an_unclosed_flow_collection_at_the_end_of_input_is_an_error() {
+    // Found by the `load_and_scan` fuzz target (an index-out-of-bounds panic in the fast path).
+    for text in [
+        "a: [",
+        "a: {",
+        "a: [ ",
+        "a:\n  b: {  ",
+        "- [",
+        "apiVersion: v1\nkind: Pod\nspec: [",
+    ] {
+        let out = load(text);
+        assert_eq!(out.errors.len(), 1, "{text:?}: {:?}", out.errors);
+        assert!(out.objects.is_empty(), "{text:?}");
+    }
+}
+
+#[test]
+fn a_block_scalar_ending_in_blank_spaces_at_the_end_of_input_parses_the_same_both_ways() {
+    // Found by the `fast_vs_saphyr` fuzz target (three artifacts, all this shape).
+    let limits = kubeward_load::yaml::Limits::default();
+    for text in ["a: |\n  x\n    ", "a: |\n  x\n  ", "a:\n- |\n  x\n      "] {
+        let fast = kubeward_load::yaml::parse_fast(text, 0, &limits);
+        let slow = kubeward_load::yaml::parse_with_saphyr(text, 0, &limits);
+        if fast.is_some() {
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{text:?}");
+        }
+    }
+}

@@ -300,6 +300,6 @@ pub(crate) fn render(
             .collect(),
         exceptions: result.exception_problems.iter().map(exception).collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
+    serde_json::to_writer(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)
 }

@@ -283,7 +283,7 @@ pub(crate) fn render(
             },
         }],
     });
-    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
+    serde_json::to_writer(&mut *out, &log).map_err(io::Error::other)?;
     writeln!(out)
 }
 

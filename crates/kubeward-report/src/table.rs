@@ -82,7 +82,7 @@ pub(crate) fn render(
         let o = &findings[start].object;
         let name = match &o.namespace {
             Some(ns) => format!("{ns}/{}", o.name),
-            None => o.name.clone(),
+            None => o.name.to_string(),
         };
         let place = if o.pos.line > 0 {
             format!("{}:{}", o.file, o.pos.line)

@@ -3,8 +3,40 @@
 use crate::exceptions::Exceptions;
 use crate::{Check, Rule};
 use kubeward_core::{Finding, Object, ObjectRef, PodView, RuleMeta, Severity, Snapshot};
+use rustc_hash::FxHashSet;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// Interned finding strings. Paths, messages and evidence repeat across thousands of objects
+/// (`/spec/template/spec/containers/0/resources`, "container `app` has no CPU limit"); a large
+/// scan keeps one copy of each.
+#[derive(Debug, Default)]
+pub struct Strings(FxHashSet<Arc<str>>);
+
+impl Strings {
+    pub fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.0.insert(a.clone());
+        a
+    }
+}
+
+/// A finding just reported, to add evidence to.
+#[derive(Debug)]
+pub struct Reported<'c> {
+    finding: &'c mut Finding,
+    strings: &'c mut Strings,
+}
+
+impl Reported<'_> {
+    /// Sets the evidence shown with the finding: the offending value, secrets redacted.
+    pub fn evidence(self, evidence: impl AsRef<str>) {
+        self.finding.evidence = Some(self.strings.intern(evidence.as_ref()));
+    }
+}
 
 /// What a rule writes findings through.
 #[derive(Debug)]
@@ -14,6 +46,7 @@ pub struct Cx<'a> {
     object: Option<&'a Object>,
     oref: &'a mut Option<Arc<ObjectRef>>,
     out: &'a mut Vec<Finding>,
+    strings: &'a mut Strings,
     evaluated: u64,
 }
 
@@ -25,7 +58,7 @@ impl<'a> Cx<'a> {
 
     /// Reports a finding on the object being checked, at the field `ptr` (a JSON pointer; the
     /// finding points at the nearest existing ancestor when the field is absent).
-    pub fn report(&mut self, ptr: impl Into<String>, message: impl Into<String>) -> &mut Finding {
+    pub fn report(&mut self, ptr: impl AsRef<str>, message: impl AsRef<str>) -> Reported<'_> {
         let object = self
             .object
             .expect("Cx::report is for object and pod rules; snapshot rules use report_at");
@@ -33,42 +66,31 @@ impl<'a> Cx<'a> {
             .oref
             .get_or_insert_with(|| Arc::new(object.to_ref()))
             .clone();
-        self.push(object, oref, ptr.into(), message.into())
+        let location = object.locate(ptr.as_ref());
+        self.push(oref, ptr.as_ref(), location, message.as_ref())
     }
 
     /// Reports a finding on another object (snapshot rules).
     pub fn report_at(
         &mut self,
         object: &Object,
-        ptr: impl Into<String>,
-        message: impl Into<String>,
-    ) -> &mut Finding {
+        ptr: impl AsRef<str>,
+        message: impl AsRef<str>,
+    ) -> Reported<'_> {
         let oref = Arc::new(object.to_ref());
-        self.push(object, oref, ptr.into(), message.into())
+        let location = object.locate(ptr.as_ref());
+        self.push(oref, ptr.as_ref(), location, message.as_ref())
     }
 
     /// Reports a finding on an object of which only the reference was kept: it points at the
     /// object itself.
-    pub fn report_ref(
-        &mut self,
-        oref: &Arc<ObjectRef>,
-        message: impl Into<String>,
-    ) -> &mut Finding {
+    pub fn report_ref(&mut self, oref: &Arc<ObjectRef>, message: impl AsRef<str>) -> Reported<'_> {
         let location = kubeward_core::Location {
             file: oref.file.clone(),
             line: oref.pos.line,
             column: oref.pos.col,
         };
-        self.out.push(Finding {
-            rule: self.rule,
-            severity: self.severity,
-            object: oref.clone(),
-            path: String::new(),
-            location,
-            message: message.into(),
-            evidence: None,
-        });
-        self.out.last_mut().expect("just pushed")
+        self.push(oref.clone(), "", location, message.as_ref())
     }
 
     /// Counts `n` checked items toward compliance (snapshot rules; object rules count objects).
@@ -78,22 +100,24 @@ impl<'a> Cx<'a> {
 
     fn push(
         &mut self,
-        object: &Object,
         oref: Arc<ObjectRef>,
-        path: String,
-        message: String,
-    ) -> &mut Finding {
-        let location = object.locate(&path);
+        path: &str,
+        location: kubeward_core::Location,
+        message: &str,
+    ) -> Reported<'_> {
         self.out.push(Finding {
             rule: self.rule,
             severity: self.severity,
             object: oref,
-            path,
+            path: self.strings.intern(path),
             location,
-            message,
+            message: self.strings.intern(message),
             evidence: None,
         });
-        self.out.last_mut().expect("just pushed")
+        Reported {
+            finding: self.out.last_mut().expect("just pushed"),
+            strings: self.strings,
+        }
     }
 }
 
@@ -121,6 +145,7 @@ pub struct Engine {
     stats: Vec<RuleStats>,
     exceptions: Exceptions,
     retain: Vec<&'static str>,
+    strings: Strings,
 }
 
 impl Engine {
@@ -155,6 +180,7 @@ impl Engine {
             rules,
             exceptions,
             retain,
+            strings: Strings::default(),
         }
     }
 
@@ -171,13 +197,25 @@ impl Engine {
         &self.exceptions
     }
 
+    /// Does any selected rule look at the whole snapshot?
+    pub fn has_snapshot_rules(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|a| matches!(a.rule.check, Check::Snapshot { .. }))
+    }
+
     /// Should the full object be kept for snapshot rules?
     pub fn retains(&self, object: &Object) -> bool {
         self.retain.contains(&object.kind.as_str())
     }
 
-    /// Runs every object and pod rule on one object, appending its findings to `out`.
-    pub fn check_object(&mut self, object: &Object, out: &mut Vec<Finding>) {
+    /// Runs every object and pod rule on one object, appending its findings to `out`. Returns
+    /// the object's reference when a finding needed one, for the caller to reuse.
+    pub fn check_object(
+        &mut self,
+        object: &Object,
+        out: &mut Vec<Finding>,
+    ) -> Option<Arc<ObjectRef>> {
         let pod = PodView::of(object);
         let mut oref = None;
         for i in 0..self.rules.len() {
@@ -189,6 +227,7 @@ impl Engine {
                 object: Some(object),
                 oref: &mut oref,
                 out,
+                strings: &mut self.strings,
                 evaluated: 0,
             };
             match active.rule.check {
@@ -210,6 +249,7 @@ impl Engine {
                 self.stats[i].failed += 1;
             }
         }
+        oref
     }
 
     /// Runs the snapshot rules.
@@ -227,6 +267,7 @@ impl Engine {
                 object: None,
                 oref: &mut oref,
                 out,
+                strings: &mut self.strings,
                 evaluated: 0,
             };
             check(snapshot, &mut cx);

@@ -18,7 +18,7 @@ pub mod scan;
 pub mod select;
 pub mod util;
 
-pub use engine::{Cx, Engine, RuleStats};
+pub use engine::{Cx, Engine, Reported, RuleStats};
 use kubeward_core::{Object, PodView, Pss, PssLevel, RuleMeta, Snapshot};
 
 /// A rule: what it is and how it checks.

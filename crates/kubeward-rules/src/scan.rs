@@ -1,12 +1,12 @@
-//! A whole manifest scan: load inputs one at a time, run object rules as objects arrive, keep
-//! only what snapshot rules need, then run those. Memory stays bounded by the largest file plus
-//! the kept objects and the findings.
+//! A whole manifest scan: load inputs one at a time, run object rules on each object as soon as
+//! its document is parsed, keep only what snapshot rules need, then run those. Memory stays
+//! bounded by the largest file plus one document's tree, the kept objects and the findings.
 
 use crate::engine::{Active, Engine, RuleStats};
 use crate::exceptions::ExceptionProblem;
 use kubeward_core::view::is_workload_kind;
 use kubeward_core::{Finding, Object, Snapshot};
-use kubeward_load::{Input, LoadError, Loaded, Note, Options};
+use kubeward_load::{Input, LoadError, Loaded, Note, Options, Sink};
 use std::sync::Arc;
 
 /// Everything a report needs.
@@ -29,6 +29,8 @@ pub struct ScanResult {
 #[derive(Debug)]
 pub struct Scan {
     engine: Engine,
+    /// Keep workload references for snapshot rules (only when some are selected).
+    wants_workloads: bool,
     snapshot: Snapshot,
     result: ScanResult,
 }
@@ -36,6 +38,7 @@ pub struct Scan {
 impl Scan {
     pub fn new(engine: Engine) -> Scan {
         Scan {
+            wants_workloads: engine.has_snapshot_rules(),
             engine,
             snapshot: Snapshot::default(),
             result: ScanResult::default(),
@@ -45,21 +48,20 @@ impl Scan {
     /// Checks one object and keeps what snapshot rules need of it.
     pub fn add_object(&mut self, object: Object) {
         self.result.objects += 1;
-        self.engine.check_object(&object, &mut self.result.findings);
-        let workload = object.builtin && is_workload_kind(&object.kind);
-        self.snapshot
-            .refs
-            .push((Arc::new(object.to_ref()), workload));
+        let oref = self.engine.check_object(&object, &mut self.result.findings);
+        if self.wants_workloads && object.builtin && is_workload_kind(&object.kind) {
+            let oref = oref.unwrap_or_else(|| Arc::new(object.to_ref()));
+            self.snapshot.workloads.push(oref);
+        }
         if self.engine.retains(&object) {
             self.snapshot.objects.push(object);
         }
     }
 
-    /// Loads one input and checks its objects.
+    /// Loads one input and checks its objects as they are parsed.
     pub fn add_input(&mut self, input: &Input, opts: &Options) {
-        let mut loaded = Loaded::default();
-        kubeward_load::load_input(input, opts, &mut loaded);
-        self.add_loaded(loaded);
+        self.result.files += 1;
+        kubeward_load::load_input(input, opts, self);
     }
 
     /// Checks the objects of an already loaded input.
@@ -82,24 +84,7 @@ impl Scan {
         self.engine
             .check_snapshot(&self.snapshot, &mut self.result.findings);
         let mut result = self.result;
-        result.findings.sort_by(|a, b| {
-            (
-                &a.location.file,
-                a.object.doc,
-                a.object.item,
-                a.location.line,
-                a.location.column,
-                a.rule.code,
-            )
-                .cmp(&(
-                    &b.location.file,
-                    b.object.doc,
-                    b.object.item,
-                    b.location.line,
-                    b.location.column,
-                    b.rule.code,
-                ))
-        });
+        result.findings.sort_unstable_by(order);
         result.rules = self
             .engine
             .rules()
@@ -111,4 +96,43 @@ impl Scan {
         result.exception_problems = self.engine.exceptions().problems();
         result
     }
+}
+
+impl Sink for Scan {
+    fn object(&mut self, object: Object) {
+        self.add_object(object);
+    }
+    fn error(&mut self, error: LoadError) {
+        self.result.errors.push(error);
+    }
+    fn note(&mut self, note: Note) {
+        self.result.notes.push(note);
+    }
+}
+
+/// Report order: file, document, list item, line, column, rule, message. Findings arrive
+/// nearly in this order already, and file names are compared only across files.
+fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    let file = if Arc::ptr_eq(&a.location.file, &b.location.file) {
+        std::cmp::Ordering::Equal
+    } else {
+        a.location.file.cmp(&b.location.file)
+    };
+    file.then_with(|| {
+        (
+            a.object.doc,
+            a.object.item,
+            a.location.line,
+            a.location.column,
+            a.rule.code,
+        )
+            .cmp(&(
+                b.object.doc,
+                b.object.item,
+                b.location.line,
+                b.location.column,
+                b.rule.code,
+            ))
+    })
+    .then_with(|| a.message.cmp(&b.message))
 }
