@@ -3,7 +3,8 @@
 
 pub mod generate;
 
-use kubeward_load::{Input, Loaded, Options};
+use kubeward_core::Object;
+use kubeward_load::{Input, LoadError, Note, Options, Sink};
 use kubeward_rules::engine::Engine;
 use kubeward_rules::exceptions::Exceptions;
 use kubeward_rules::scan::{Scan, ScanResult};
@@ -104,11 +105,19 @@ pub fn parse_only(inputs: &[Input], bytes: u64, opts: &Options) -> RunStats {
         bytes,
         ..RunStats::default()
     };
+    // The same streaming load the scan uses, with each object dropped as it arrives.
+    struct Count<'s>(&'s mut RunStats);
+    impl Sink for Count<'_> {
+        fn object(&mut self, _: Object) {
+            self.0.objects += 1;
+        }
+        fn error(&mut self, _: LoadError) {
+            self.0.errors += 1;
+        }
+        fn note(&mut self, _: Note) {}
+    }
     for input in inputs {
-        let mut loaded = Loaded::default();
-        kubeward_load::load_input(input, opts, &mut loaded);
-        stats.objects += loaded.objects.len() as u64;
-        stats.errors += loaded.errors.len() as u64;
+        kubeward_load::load_input(input, opts, &mut Count(&mut stats));
     }
     stats.elapsed = start.elapsed();
     stats

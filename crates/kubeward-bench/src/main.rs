@@ -12,6 +12,10 @@
 //! Everything runs on one thread. `compare` alternates parse-only and scan runs over the same
 //! input `R` times and reports the best of each and their ratio.
 
+/// The same allocator as the `kubeward` binary, so the numbers describe what users run.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use kubeward_bench::generate::Generator;
 use kubeward_bench::{RunStats, inputs, parse_only, parse_size, peak_rss, scan_all};
 use kubeward_load::Options;

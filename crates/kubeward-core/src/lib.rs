@@ -19,4 +19,4 @@ pub use meta::{Category, Mitre, Pss, PssLevel, RuleMeta, Tactic};
 pub use node::{Entry, Node, Pos, Str, Value};
 pub use object::{Object, ObjectRef, Source};
 pub use snapshot::Snapshot;
-pub use view::{ContainerList, ContainerView, PodView};
+pub use view::{ContainerList, ContainerView, Describe, PodView, Ptr};

@@ -31,8 +31,9 @@ impl ContainerList {
     }
 }
 
-/// The pod spec of a workload, with the JSON pointers needed to report on it.
-#[derive(Debug, Clone, Copy)]
+/// The pod spec of a workload, with the JSON pointers needed to report on it. Built once per
+/// object and shared by every rule: the containers and the securityContexts are found once.
+#[derive(Debug, Clone)]
 pub struct PodView<'a> {
     pub object: &'a Object,
     /// The pod spec (`spec`, `spec.template.spec`, ...).
@@ -43,6 +44,10 @@ pub struct PodView<'a> {
     pub meta: Option<&'a Node>,
     /// JSON pointer of the pod (template) metadata.
     pub meta_ptr: &'static str,
+    /// The pod-level securityContext, when it is set.
+    sc: Option<&'a Node>,
+    /// Every container: init, regular, ephemeral.
+    containers: Vec<ContainerView<'a>>,
 }
 
 /// Where a kind keeps its pod spec and pod metadata.
@@ -105,12 +110,27 @@ impl<'a> PodView<'a> {
         let paths = pod_paths(&object.kind)?;
         let spec = object.root.path(paths.spec).filter(|n| n.is_map())?;
         let meta = object.root.path(paths.meta).filter(|n| n.is_map());
+        let mut containers = Vec::new();
+        for list in ContainerList::ALL {
+            let items = spec.get(list.field()).map(Node::items).unwrap_or_default();
+            for (index, node) in items.iter().enumerate().filter(|(_, n)| n.is_map()) {
+                containers.push(ContainerView {
+                    node,
+                    sc: node.get("securityContext"),
+                    list,
+                    index,
+                    spec_ptr: paths.spec_ptr,
+                });
+            }
+        }
         Some(PodView {
             object,
             spec,
             spec_ptr: paths.spec_ptr,
             meta,
             meta_ptr: paths.meta_ptr,
+            sc: spec.get("securityContext"),
+            containers,
         })
     }
 
@@ -121,17 +141,25 @@ impl<'a> PodView<'a> {
 
     /// A field of the pod-level `securityContext`.
     pub fn sc(&self, key: &str) -> Option<&'a Node> {
-        self.spec.get("securityContext")?.get(key)
+        self.sc?.get(key)
     }
 
     /// JSON pointer of a pod spec field, e.g. `ptr("hostPID")`.
-    pub fn ptr(&self, rest: &str) -> String {
-        format!("{}/{}", self.spec_ptr, rest)
+    pub fn ptr<'r>(&self, rest: &'r str) -> Ptr<'r> {
+        Ptr {
+            spec_ptr: self.spec_ptr,
+            container: None,
+            sc: false,
+            rest,
+        }
     }
 
     /// JSON pointer of a pod-level securityContext field.
-    pub fn sc_ptr(&self, key: &str) -> String {
-        format!("{}/securityContext/{}", self.spec_ptr, key)
+    pub fn sc_ptr<'r>(&self, key: &'r str) -> Ptr<'r> {
+        Ptr {
+            sc: true,
+            ..self.ptr(key)
+        }
     }
 
     /// A pod (template) annotation.
@@ -150,23 +178,8 @@ impl<'a> PodView<'a> {
     }
 
     /// Every container of every list (init, regular, ephemeral), in that order.
-    pub fn containers(&self) -> impl Iterator<Item = ContainerView<'a>> + 'a {
-        let spec = self.spec;
-        let spec_ptr = self.spec_ptr;
-        ContainerList::ALL.into_iter().flat_map(move |list| {
-            spec.get(list.field())
-                .map(Node::items)
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| n.is_map())
-                .map(move |(index, node)| ContainerView {
-                    node,
-                    list,
-                    index,
-                    spec_ptr,
-                })
-        })
+    pub fn containers(&self) -> impl Iterator<Item = ContainerView<'a>> + '_ {
+        self.containers.iter().copied()
     }
 
     /// The hostPath volumes: `(index, volume, path)` for each volume whose `hostPath.path` is
@@ -194,6 +207,8 @@ impl<'a> PodView<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct ContainerView<'a> {
     pub node: &'a Node,
+    /// The container's own securityContext, when it is set.
+    sc: Option<&'a Node>,
     pub list: ContainerList,
     pub index: usize,
     spec_ptr: &'static str,
@@ -218,12 +233,12 @@ impl<'a> ContainerView<'a> {
 
     /// A field of the container's own `securityContext`.
     pub fn sc(&self, key: &str) -> Option<&'a Node> {
-        self.node.get("securityContext")?.get(key)
+        self.sc?.get(key)
     }
 
     /// A securityContext field as it applies to this container: the container's own value, or
     /// the pod-level one it inherits. Returns the node and its JSON pointer.
-    pub fn effective_sc(&self, pod: &PodView<'a>, key: &str) -> Option<(&'a Node, String)> {
+    pub fn effective_sc<'r>(&self, pod: &PodView<'a>, key: &'r str) -> Option<(&'a Node, Ptr<'r>)> {
         if let Some(n) = self.sc(key) {
             return Some((n, self.sc_ptr(key)));
         }
@@ -231,27 +246,77 @@ impl<'a> ContainerView<'a> {
     }
 
     /// JSON pointer of the container.
-    pub fn ptr(&self) -> String {
-        format!("{}/{}/{}", self.spec_ptr, self.list.field(), self.index)
+    pub fn ptr(&self) -> Ptr<'static> {
+        self.field_ptr("")
     }
 
     /// JSON pointer of a field of the container, e.g. `field_ptr("image")`.
-    pub fn field_ptr(&self, rest: &str) -> String {
-        format!("{}/{}", self.ptr(), rest)
+    pub fn field_ptr<'r>(&self, rest: &'r str) -> Ptr<'r> {
+        Ptr {
+            spec_ptr: self.spec_ptr,
+            container: Some((self.list, self.index)),
+            sc: false,
+            rest,
+        }
     }
 
     /// JSON pointer of a container securityContext field.
-    pub fn sc_ptr(&self, key: &str) -> String {
-        format!("{}/securityContext/{}", self.ptr(), key)
+    pub fn sc_ptr<'r>(&self, key: &'r str) -> Ptr<'r> {
+        Ptr {
+            sc: true,
+            ..self.field_ptr(key)
+        }
     }
 
     /// "container `app`" / "init container `setup`" / "ephemeral container `debug`".
-    pub fn describe(&self) -> String {
+    pub fn describe(&self) -> Describe<'a> {
+        Describe {
+            list: self.list,
+            name: self.name(),
+        }
+    }
+}
+
+/// A JSON pointer into a pod spec, written out only when displayed (or `to_string()`), so
+/// reporting a finding needs no allocation for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Ptr<'r> {
+    spec_ptr: &'static str,
+    container: Option<(ContainerList, usize)>,
+    sc: bool,
+    rest: &'r str,
+}
+
+impl std::fmt::Display for Ptr<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.spec_ptr)?;
+        if let Some((list, index)) = self.container {
+            write!(f, "/{}/{index}", list.field())?;
+        }
+        if self.sc {
+            f.write_str("/securityContext")?;
+        }
+        if !self.rest.is_empty() {
+            write!(f, "/{}", self.rest)?;
+        }
+        Ok(())
+    }
+}
+
+/// "container `app`", "init container `setup`", "ephemeral container `debug`".
+#[derive(Debug, Clone, Copy)]
+pub struct Describe<'a> {
+    list: ContainerList,
+    name: &'a str,
+}
+
+impl std::fmt::Display for Describe<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let what = match self.list {
             ContainerList::Containers => "container",
             ContainerList::InitContainers => "init container",
             ContainerList::EphemeralContainers => "ephemeral container",
         };
-        format!("{what} `{}`", self.name())
+        write!(f, "{what} `{}`", self.name)
     }
 }

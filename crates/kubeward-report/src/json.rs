@@ -4,7 +4,7 @@
 //! `schemaVersion` at "1"; renaming, removing or changing the type or meaning of a field bumps it.
 
 use crate::{RenderOptions, by_severity, by_tactic, compliance, id_of};
-use kubeward_core::Finding;
+use kubeward_core::{Category, Finding, PssLevel, Tactic};
 use kubeward_rules::exceptions::ExceptionProblem;
 use kubeward_rules::scan::ScanResult;
 use serde::Serialize;
@@ -21,7 +21,7 @@ struct Report<'a> {
     summary: Summary,
     compliance: Vec<Compliance>,
     rules: Vec<RuleOut>,
-    findings: Vec<FindingOut<'a>>,
+    findings: Lazy<'a, Finding, FindingOut<'a>>,
     errors: Vec<ErrorOut<'a>>,
     notes: Vec<NoteOut<'a>>,
     exceptions: Vec<ExceptionOut<'a>>,
@@ -87,7 +87,7 @@ struct FindingOut<'a> {
     code: &'static str,
     name: &'static str,
     severity: &'static str,
-    category: String,
+    category: Category,
     message: &'a str,
     evidence: Option<&'a str>,
     object: ObjectOut<'a>,
@@ -123,14 +123,14 @@ struct Frameworks {
 
 #[derive(Serialize)]
 struct MitreOut {
-    tactic: String,
+    tactic: Tactic,
     technique: &'static str,
     id: Option<&'static str>,
 }
 
 #[derive(Serialize)]
 struct PssOut {
-    level: String,
+    level: PssLevel,
     control: &'static str,
 }
 
@@ -160,13 +160,23 @@ struct ExceptionOut<'a> {
     matched: Option<u64>,
 }
 
+/// A list serialized item by item as it is written, never built in memory: a large scan's
+/// findings are converted one at a time.
+struct Lazy<'a, T, O>(&'a [T], fn(&'a T) -> O);
+
+impl<'a, T, O: Serialize> Serialize for Lazy<'a, T, O> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(self.1))
+    }
+}
+
 fn finding(f: &Finding) -> FindingOut<'_> {
     let m = f.rule;
     FindingOut {
         code: m.code,
         name: m.name,
         severity: f.severity.as_str(),
-        category: id_of(&m.category),
+        category: m.category,
         message: &f.message,
         evidence: f.evidence.as_deref(),
         object: ObjectOut {
@@ -187,7 +197,7 @@ fn finding(f: &Finding) -> FindingOut<'_> {
                 .mitre
                 .iter()
                 .map(|x| MitreOut {
-                    tactic: id_of(&x.tactic),
+                    tactic: x.tactic,
                     technique: x.technique,
                     id: (!x.id.is_empty()).then_some(x.id),
                 })
@@ -195,7 +205,7 @@ fn finding(f: &Finding) -> FindingOut<'_> {
             nsa: m.nsa,
             cis: m.cis,
             pss: m.pss.map(|p| PssOut {
-                level: id_of(&p.level),
+                level: p.level,
                 control: p.control,
             }),
         },
@@ -278,7 +288,7 @@ pub(crate) fn render(
                 suppressed: s.suppressed,
             })
             .collect(),
-        findings: result.findings.iter().map(finding).collect(),
+        findings: Lazy(&result.findings, finding),
         errors: result
             .errors
             .iter()

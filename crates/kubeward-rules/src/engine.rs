@@ -5,6 +5,7 @@ use crate::{Check, Rule};
 use kubeward_core::{Finding, Object, ObjectRef, PodView, RuleMeta, Severity, Snapshot};
 use rustc_hash::FxHashSet;
 use std::collections::HashMap;
+use std::fmt::{Display, Write as _};
 use std::sync::Arc;
 
 /// Interned finding strings. Paths, messages and evidence repeat across thousands of objects
@@ -24,17 +25,33 @@ impl Strings {
     }
 }
 
+/// Reusable text buffers, so that reporting a finding allocates only for strings not yet seen.
+#[derive(Debug, Default)]
+pub struct Buffers {
+    ptr: String,
+    text: String,
+}
+
+/// Formats `value` into `buf` (cleared first) and returns it.
+fn fill(buf: &mut String, value: impl Display) -> &str {
+    buf.clear();
+    let _ = write!(buf, "{value}");
+    buf
+}
+
 /// A finding just reported, to add evidence to.
 #[derive(Debug)]
 pub struct Reported<'c> {
     finding: &'c mut Finding,
     strings: &'c mut Strings,
+    buf: &'c mut String,
 }
 
 impl Reported<'_> {
     /// Sets the evidence shown with the finding: the offending value, secrets redacted.
-    pub fn evidence(self, evidence: impl AsRef<str>) {
-        self.finding.evidence = Some(self.strings.intern(evidence.as_ref()));
+    pub fn evidence(self, evidence: impl Display) {
+        let text = fill(self.buf, evidence);
+        self.finding.evidence = Some(self.strings.intern(text));
     }
 }
 
@@ -47,6 +64,7 @@ pub struct Cx<'a> {
     oref: &'a mut Option<Arc<ObjectRef>>,
     out: &'a mut Vec<Finding>,
     strings: &'a mut Strings,
+    bufs: &'a mut Buffers,
     evaluated: u64,
 }
 
@@ -58,7 +76,7 @@ impl<'a> Cx<'a> {
 
     /// Reports a finding on the object being checked, at the field `ptr` (a JSON pointer; the
     /// finding points at the nearest existing ancestor when the field is absent).
-    pub fn report(&mut self, ptr: impl AsRef<str>, message: impl AsRef<str>) -> Reported<'_> {
+    pub fn report(&mut self, ptr: impl Display, message: impl Display) -> Reported<'_> {
         let object = self
             .object
             .expect("Cx::report is for object and pod rules; snapshot rules use report_at");
@@ -66,31 +84,29 @@ impl<'a> Cx<'a> {
             .oref
             .get_or_insert_with(|| Arc::new(object.to_ref()))
             .clone();
-        let location = object.locate(ptr.as_ref());
-        self.push(oref, ptr.as_ref(), location, message.as_ref())
+        self.push_at(object, oref, ptr, message)
     }
 
     /// Reports a finding on another object (snapshot rules).
     pub fn report_at(
         &mut self,
         object: &Object,
-        ptr: impl AsRef<str>,
-        message: impl AsRef<str>,
+        ptr: impl Display,
+        message: impl Display,
     ) -> Reported<'_> {
-        let oref = Arc::new(object.to_ref());
-        let location = object.locate(ptr.as_ref());
-        self.push(oref, ptr.as_ref(), location, message.as_ref())
+        self.push_at(object, Arc::new(object.to_ref()), ptr, message)
     }
 
     /// Reports a finding on an object of which only the reference was kept: it points at the
     /// object itself.
-    pub fn report_ref(&mut self, oref: &Arc<ObjectRef>, message: impl AsRef<str>) -> Reported<'_> {
+    pub fn report_ref(&mut self, oref: &Arc<ObjectRef>, message: impl Display) -> Reported<'_> {
         let location = kubeward_core::Location {
             file: oref.file.clone(),
             line: oref.pos.line,
             column: oref.pos.col,
         };
-        self.push(oref.clone(), "", location, message.as_ref())
+        self.bufs.ptr.clear();
+        self.push(oref.clone(), location, message)
     }
 
     /// Counts `n` checked items toward compliance (snapshot rules; object rules count objects).
@@ -98,25 +114,39 @@ impl<'a> Cx<'a> {
         self.evaluated += n;
     }
 
+    fn push_at(
+        &mut self,
+        object: &Object,
+        oref: Arc<ObjectRef>,
+        ptr: impl Display,
+        message: impl Display,
+    ) -> Reported<'_> {
+        let location = object.locate(fill(&mut self.bufs.ptr, ptr));
+        self.push(oref, location, message)
+    }
+
+    /// Pushes a finding whose pointer is in `bufs.ptr`.
     fn push(
         &mut self,
         oref: Arc<ObjectRef>,
-        path: &str,
         location: kubeward_core::Location,
-        message: &str,
+        message: impl Display,
     ) -> Reported<'_> {
+        let path = self.strings.intern(&self.bufs.ptr);
+        let message = self.strings.intern(fill(&mut self.bufs.text, message));
         self.out.push(Finding {
             rule: self.rule,
             severity: self.severity,
             object: oref,
-            path: self.strings.intern(path),
+            path,
             location,
-            message: self.strings.intern(message),
+            message,
             evidence: None,
         });
         Reported {
             finding: self.out.last_mut().expect("just pushed"),
             strings: self.strings,
+            buf: &mut self.bufs.text,
         }
     }
 }
@@ -146,6 +176,7 @@ pub struct Engine {
     exceptions: Exceptions,
     retain: Vec<&'static str>,
     strings: Strings,
+    bufs: Buffers,
 }
 
 impl Engine {
@@ -181,6 +212,7 @@ impl Engine {
             exceptions,
             retain,
             strings: Strings::default(),
+            bufs: Buffers::default(),
         }
     }
 
@@ -228,6 +260,7 @@ impl Engine {
                 oref: &mut oref,
                 out,
                 strings: &mut self.strings,
+                bufs: &mut self.bufs,
                 evaluated: 0,
             };
             match active.rule.check {
@@ -268,6 +301,7 @@ impl Engine {
                 oref: &mut oref,
                 out,
                 strings: &mut self.strings,
+                bufs: &mut self.bufs,
                 evaluated: 0,
             };
             check(snapshot, &mut cx);

@@ -4,6 +4,12 @@
 
 mod cli;
 
+/// mimalloc: a scan allocates and frees millions of small tree nodes while keeping some
+/// objects for snapshot rules; glibc's allocator fragments under that pattern (measured in
+/// BENCHMARKS.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -83,9 +83,9 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         if is_dashboard_image(image) {
             cx.report(
                 c.field_ptr("image"),
-                format!("{} runs the Kubernetes Dashboard", c.describe()),
+                format_args!("{} runs the Kubernetes Dashboard", c.describe()),
             )
-            .evidence(format!("image: {image}"));
+            .evidence(format_args!("image: {image}"));
         }
     }
 }

@@ -66,22 +66,22 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
             };
             cx.report(
                 ptr,
-                format!(
+                format_args!(
                     "namespace `{}` has no {ENFORCE} label: no Pod Security Standard is enforced",
                     obj.name
                 ),
             )
-            .evidence(format!("{ENFORCE}: <unset>"));
+            .evidence(format_args!("{ENFORCE}: <unset>"));
         }
         Some(value) => {
             let text = value.scalar_text().unwrap_or_default();
             if text == "privileged" {
                 cx.report(
-                    format!(
+                    format_args!(
                         "/metadata/labels/{}",
                         kubeward_core::pointer::escape(ENFORCE)
                     ),
-                    format!(
+                    format_args!(
                         "namespace `{}` enforces the privileged level: Pod Security admission allows any pod",
                         obj.name
                     ),

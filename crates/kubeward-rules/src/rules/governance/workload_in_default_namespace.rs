@@ -56,7 +56,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
     if object.namespace.as_deref() == Some("default") {
         cx.report(
             "/metadata/namespace",
-            format!(
+            format_args!(
                 "{} `{}` is deployed in the default namespace",
                 object.kind, object.name
             ),

@@ -52,7 +52,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
     if object.namespace.as_deref() == Some("kube-system") {
         cx.report(
             "/metadata/namespace",
-            format!(
+            format_args!(
                 "{} `{}` is deployed in kube-system",
                 object.kind, object.name
             ),

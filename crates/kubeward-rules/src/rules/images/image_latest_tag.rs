@@ -61,9 +61,9 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             };
             cx.report(
                 c.field_ptr("image"),
-                format!("{} uses image `{}` with {how}", c.describe(), image.trim()),
+                format_args!("{} uses image `{}` with {how}", c.describe(), image.trim()),
             )
-            .evidence(format!("image: {image}"));
+            .evidence(format_args!("image: {image}"));
         }
     }
 }

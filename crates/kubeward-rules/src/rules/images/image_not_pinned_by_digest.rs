@@ -55,7 +55,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         if !r.is_pinned() {
             cx.report(
                 c.field_ptr("image"),
-                format!(
+                format_args!(
                     "{} uses image `{}` {}",
                     c.describe(),
                     image.trim(),
@@ -66,7 +66,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                     }
                 ),
             )
-            .evidence(format!("image: {image}"));
+            .evidence(format_args!("image: {image}"));
         }
     }
 }

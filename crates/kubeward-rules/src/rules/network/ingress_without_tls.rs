@@ -110,7 +110,7 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
         if hosts.is_empty() {
             f.evidence("tls: absent");
         } else {
-            f.evidence(format!("tls: absent; hosts: {}", hosts.join(", ")));
+            f.evidence(format_args!("tls: absent; hosts: {}", hosts.join(", ")));
         }
         return;
     }
@@ -137,8 +137,8 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
         };
         if !tls_hosts.iter().any(|t| covers(t, host)) {
             cx.report(
-                format!("/spec/rules/{i}/host"),
-                format!(
+                format_args!("/spec/rules/{i}/host"),
+                format_args!(
                     "host `{host}` is not covered by any tls entry and is served over plain HTTP"
                 ),
             )

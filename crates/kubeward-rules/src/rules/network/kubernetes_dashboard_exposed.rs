@@ -99,7 +99,7 @@ fn check_service(obj: &Object, cx: &mut Cx<'_>) {
         };
         cx.report(
             "/spec/type",
-            format!("Kubernetes Dashboard Service is exposed {how}"),
+            format_args!("Kubernetes Dashboard Service is exposed {how}"),
         )
         .evidence(util::show("type", t));
         return;
@@ -161,7 +161,7 @@ fn check_ingress(obj: &Object, cx: &mut Cx<'_>) {
         };
         cx.report(
             ptr,
-            format!("Ingress routes to the Kubernetes Dashboard Service `{name}`"),
+            format_args!("Ingress routes to the Kubernetes Dashboard Service `{name}`"),
         )
         .evidence(util::show("service", node));
     }

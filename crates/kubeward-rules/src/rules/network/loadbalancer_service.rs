@@ -105,8 +105,10 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
                 && is_any(text)
             {
                 cx.report(
-                    format!("/spec/loadBalancerSourceRanges/{i}"),
-                    format!("LoadBalancer Service accepts connections from any address ({text})"),
+                    format_args!("/spec/loadBalancerSourceRanges/{i}"),
+                    format_args!(
+                        "LoadBalancer Service accepts connections from any address ({text})"
+                    ),
                 )
                 .evidence(util::show("loadBalancerSourceRanges", r));
             }
@@ -118,18 +120,18 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
         && ann.split(',').any(|r| !r.trim().is_empty())
     {
         if let Some(any) = ann.split(',').find(|r| is_any(r)) {
-            let ptr = format!(
+            let ptr = format_args!(
                 "/metadata/annotations/{}",
                 kubeward_core::pointer::escape(SOURCE_RANGES_ANNOTATION)
             );
             cx.report(
                 ptr,
-                format!(
+                format_args!(
                     "LoadBalancer Service accepts connections from any address ({})",
                     any.trim()
                 ),
             )
-            .evidence(format!("{SOURCE_RANGES_ANNOTATION}: {ann}"));
+            .evidence(format_args!("{SOURCE_RANGES_ANNOTATION}: {ann}"));
         }
         return;
     }

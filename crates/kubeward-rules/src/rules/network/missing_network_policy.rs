@@ -92,7 +92,7 @@ fn check(snapshot: &Snapshot, cx: &mut Cx<'_>) {
             continue;
         }
         let n = list.len();
-        let message = format!(
+        let message = format_args!(
             "namespace `{ns}` has no NetworkPolicy: {n} workload{} in it accept{} traffic from anywhere",
             if n == 1 { "" } else { "s" },
             if n == 1 { "s" } else { "" },
@@ -105,7 +105,7 @@ fn check(snapshot: &Snapshot, cx: &mut Cx<'_>) {
         if n > 5 {
             names.push(format!("and {} more", n - 5));
         }
-        let evidence = format!("workloads: {}", names.join(", "));
+        let evidence = format_args!("workloads: {}", names.join(", "));
         let ns_obj = snapshot
             .of_kind("Namespace")
             .find(|o| o.builtin && o.name == ns);

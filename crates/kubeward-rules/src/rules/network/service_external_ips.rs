@@ -60,7 +60,7 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
     }
     cx.report(
         "/spec/externalIPs",
-        format!(
+        format_args!(
             "Service claims external IP{} {} on every node",
             if listed.len() == 1 { "" } else { "s" },
             listed.join(", ")

@@ -94,8 +94,8 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
             (None, None) => format!("#{i}"),
         };
         cx.report(
-            format!("/spec/ports/{i}/{field}"),
-            format!("Service port {label} exposes SSH"),
+            format_args!("/spec/ports/{i}/{field}"),
+            format_args!("Service port {label} exposes SSH"),
         )
         .evidence(util::show(field, node));
     }

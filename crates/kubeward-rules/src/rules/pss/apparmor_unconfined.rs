@@ -77,10 +77,11 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
     if let Some(profile) = pod.sc("appArmorProfile")
         && !allowed_type(profile)
     {
-        let (ptr, evidence) = type_ptr_and_evidence(profile, pod.sc_ptr("appArmorProfile"));
+        let (ptr, evidence) =
+            type_ptr_and_evidence(profile, pod.sc_ptr("appArmorProfile").to_string());
         cx.report(
             ptr,
-            format!(
+            format_args!(
                 "pod sets an AppArmor profile {} (allowed: RuntimeDefault, Localhost)",
                 shown_type(profile)
             ),
@@ -91,10 +92,11 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         if let Some(profile) = c.sc("appArmorProfile")
             && !allowed_type(profile)
         {
-            let (ptr, evidence) = type_ptr_and_evidence(profile, c.sc_ptr("appArmorProfile"));
+            let (ptr, evidence) =
+                type_ptr_and_evidence(profile, c.sc_ptr("appArmorProfile").to_string());
             cx.report(
                 ptr,
-                format!(
+                format_args!(
                     "{} sets an AppArmor profile {} (allowed: RuntimeDefault, Localhost)",
                     c.describe(),
                     shown_type(profile)
@@ -113,10 +115,10 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         }
         cx.report(
             annotation_ptr(pod, &entry.key),
-            format!(
+            format_args!(
                 "annotation sets AppArmor profile `{value}` for container `{container}` (allowed: runtime/default, localhost/*)"
             ),
         )
-        .evidence(format!("{}: {value}", entry.key));
+        .evidence(format_args!("{}: {value}", entry.key));
     }
 }

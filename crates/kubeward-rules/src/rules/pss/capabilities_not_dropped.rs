@@ -55,7 +55,7 @@ fn missing_drop_ptr(c: &ContainerView<'_>) -> (String, String) {
     if let Some(drop) = caps.and_then(|caps| caps.get("drop")) {
         let listed: Vec<String> = drop.items().iter().filter_map(Node::scalar_text).collect();
         return (
-            c.sc_ptr("capabilities/drop"),
+            c.sc_ptr("capabilities/drop").to_string(),
             format!("capabilities.drop: [{}]", listed.join(", ")),
         );
     }
@@ -66,7 +66,7 @@ fn missing_drop_ptr(c: &ContainerView<'_>) -> (String, String) {
     } else {
         c.ptr()
     };
-    (ptr, "capabilities.drop: not set".into())
+    (ptr.to_string(), "capabilities.drop: not set".into())
 }
 
 fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
@@ -85,7 +85,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             let (ptr, evidence) = missing_drop_ptr(&c);
             cx.report(
                 ptr,
-                format!("{} does not drop ALL capabilities", c.describe()),
+                format_args!("{} does not drop ALL capabilities", c.describe()),
             )
             .evidence(evidence);
         }
@@ -100,12 +100,12 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             let name = text(cap);
             cx.report(
                 c.sc_ptr(&format!("capabilities/add/{k}")),
-                format!(
+                format_args!(
                     "{} adds capability {name} (only NET_BIND_SERVICE is allowed)",
                     c.describe()
                 ),
             )
-            .evidence(format!("capabilities.add: {name}"));
+            .evidence(format_args!("capabilities.add: {name}"));
         }
     }
 }

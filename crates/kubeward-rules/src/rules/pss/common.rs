@@ -7,9 +7,9 @@ use kubeward_core::{ContainerView, Entry, Node, PodView};
 /// `securityContext` when it exists (and is not null), else the container itself.
 pub(super) fn sc_or_container_ptr(c: &ContainerView<'_>) -> String {
     if c.get("securityContext").is_some_and(Node::is_map) {
-        c.field_ptr("securityContext")
+        c.field_ptr("securityContext").to_string()
     } else {
-        c.ptr()
+        c.ptr().to_string()
     }
 }
 

@@ -85,9 +85,9 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             let name = text(cap);
             cx.report(
                 c.sc_ptr(&format!("capabilities/add/{k}")),
-                format!("{} adds capability {name}", c.describe()),
+                format_args!("{} adds capability {name}", c.describe()),
             )
-            .evidence(format!("capabilities.add: {name}"));
+            .evidence(format_args!("capabilities.add: {name}"));
         }
     }
 }

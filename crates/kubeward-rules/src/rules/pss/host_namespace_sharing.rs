@@ -58,9 +58,9 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         if pod.get(field).is_some_and(Node::is_true) {
             cx.report(
                 pod.ptr(field),
-                format!("pod shares the node's {what} namespace"),
+                format_args!("pod shares the node's {what} namespace"),
             )
-            .evidence(format!("{field}: true"));
+            .evidence(format_args!("{field}: true"));
         }
     }
 }

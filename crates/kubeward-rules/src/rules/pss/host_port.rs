@@ -58,7 +58,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             let shown = hp.scalar_text().unwrap_or_else(|| hp.type_name().into());
             cx.report(
                 c.field_ptr(&format!("ports/{j}/hostPort")),
-                format!("{} binds port {shown} on the node (hostPort)", c.describe()),
+                format_args!("{} binds port {shown} on the node (hostPort)", c.describe()),
             )
             .evidence(util::show("hostPort", hp));
         }

@@ -71,7 +71,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                 }
                 cx.report(
                     c.field_ptr(&format!("{ptr}/{action}/host")),
-                    format!(
+                    format_args!(
                         "{} {what} ({action}) targets host {}",
                         c.describe(),
                         text(host)

@@ -54,7 +54,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             Some(v) => {
                 cx.report(
                     c.sc_ptr("allowPrivilegeEscalation"),
-                    format!(
+                    format_args!(
                         "{} sets allowPrivilegeEscalation: {} (must be false)",
                         c.describe(),
                         text(v)
@@ -65,7 +65,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             None => {
                 cx.report(
                     sc_or_container_ptr(&c),
-                    format!(
+                    format_args!(
                         "{} does not set allowPrivilegeEscalation: false",
                         c.describe()
                     ),

@@ -49,7 +49,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         {
             cx.report(
                 c.sc_ptr("privileged"),
-                format!("{} runs privileged", c.describe()),
+                format_args!("{} runs privileged", c.describe()),
             )
             .evidence("privileged: true");
         }

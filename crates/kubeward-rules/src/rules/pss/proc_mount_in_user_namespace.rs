@@ -61,7 +61,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         {
             cx.report(
                 c.sc_ptr("procMount"),
-                format!("{} sets procMount {}{where_}", c.describe(), text(pm)),
+                format_args!("{} sets procMount {}{where_}", c.describe(), text(pm)),
             )
             .evidence(util::show("procMount", pm));
         }

@@ -93,9 +93,9 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             let key = &entry.key;
             cx.report(
                 pod.ptr(&format!("volumes/{i}/{key}")),
-                format!("volume `{name}` uses the restricted volume type {key}"),
+                format_args!("volume `{name}` uses the restricted volume type {key}"),
             )
-            .evidence(format!("volume type: {key}"));
+            .evidence(format_args!("volume type: {key}"));
         }
     }
 }

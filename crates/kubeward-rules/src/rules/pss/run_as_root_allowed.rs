@@ -59,7 +59,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
     {
         cx.report(
             pod.sc_ptr("runAsNonRoot"),
-            format!("pod sets runAsNonRoot: {} (must be true)", text(v)),
+            format_args!("pod sets runAsNonRoot: {} (must be true)", text(v)),
         )
         .evidence(util::show("runAsNonRoot", v));
     }
@@ -69,7 +69,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             Some(v) => {
                 cx.report(
                     c.sc_ptr("runAsNonRoot"),
-                    format!(
+                    format_args!(
                         "{} sets runAsNonRoot: {} (must be true)",
                         c.describe(),
                         text(v)
@@ -82,7 +82,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             None => {
                 cx.report(
                     sc_or_container_ptr(&c),
-                    format!(
+                    format_args!(
                         "{} does not set runAsNonRoot: true, and neither does the pod",
                         c.describe()
                     ),

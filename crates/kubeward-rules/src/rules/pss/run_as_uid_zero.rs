@@ -58,7 +58,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         if c.sc("runAsUser").is_some_and(is_zero) {
             cx.report(
                 c.sc_ptr("runAsUser"),
-                format!("{} runs as UID 0 (root)", c.describe()),
+                format_args!("{} runs as UID 0 (root)", c.describe()),
             )
             .evidence("runAsUser: 0");
         }

@@ -59,10 +59,13 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
     if let Some(profile) = pod_profile
         && !valid_type(profile)
     {
-        let (ptr, shown, evidence) = describe_invalid(profile, pod.sc_ptr("seccompProfile"));
+        let (ptr, shown, evidence) =
+            describe_invalid(profile, pod.sc_ptr("seccompProfile").to_string());
         cx.report(
             ptr,
-            format!("pod sets a seccomp profile {shown} (must be RuntimeDefault or Localhost)"),
+            format_args!(
+                "pod sets a seccomp profile {shown} (must be RuntimeDefault or Localhost)"
+            ),
         )
         .evidence(evidence);
     }
@@ -70,10 +73,11 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         match c.sc("seccompProfile") {
             Some(profile) if valid_type(profile) => {}
             Some(profile) => {
-                let (ptr, shown, evidence) = describe_invalid(profile, c.sc_ptr("seccompProfile"));
+                let (ptr, shown, evidence) =
+                    describe_invalid(profile, c.sc_ptr("seccompProfile").to_string());
                 cx.report(
                     ptr,
-                    format!(
+                    format_args!(
                         "{} sets a seccomp profile {shown} (must be RuntimeDefault or Localhost)",
                         c.describe()
                     ),
@@ -85,7 +89,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             None => {
                 cx.report(
                     sc_or_container_ptr(&c),
-                    format!(
+                    format_args!(
                         "{} has no seccomp profile, and neither does the pod",
                         c.describe()
                     ),

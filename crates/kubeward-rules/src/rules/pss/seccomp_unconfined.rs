@@ -88,18 +88,20 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
     if let Some(profile) = pod.sc("seccompProfile")
         && !valid_type(profile)
     {
-        let (ptr, shown, evidence) = describe_invalid(profile, pod.sc_ptr("seccompProfile"));
-        cx.report(ptr, format!("pod sets a seccomp profile {shown}"))
+        let (ptr, shown, evidence) =
+            describe_invalid(profile, pod.sc_ptr("seccompProfile").to_string());
+        cx.report(ptr, format_args!("pod sets a seccomp profile {shown}"))
             .evidence(evidence);
     }
     for c in pod.containers() {
         if let Some(profile) = c.sc("seccompProfile")
             && !valid_type(profile)
         {
-            let (ptr, shown, evidence) = describe_invalid(profile, c.sc_ptr("seccompProfile"));
+            let (ptr, shown, evidence) =
+                describe_invalid(profile, c.sc_ptr("seccompProfile").to_string());
             cx.report(
                 ptr,
-                format!("{} sets a seccomp profile {shown}", c.describe()),
+                format_args!("{} sets a seccomp profile {shown}", c.describe()),
             )
             .evidence(evidence);
         }
@@ -127,8 +129,8 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         };
         cx.report(
             annotation_ptr(pod, &entry.key),
-            format!("annotation sets {profile} for {target}"),
+            format_args!("annotation sets {profile} for {target}"),
         )
-        .evidence(format!("{}: {shown}", entry.key));
+        .evidence(format_args!("{}: {shown}", entry.key));
     }
 }

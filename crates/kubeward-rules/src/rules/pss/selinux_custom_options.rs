@@ -59,8 +59,8 @@ fn check_options(opts: &Node, base: &str, who: &str, cx: &mut Cx<'_>) {
         let allowed = t.as_str().is_some_and(|s| ALLOWED_TYPES.contains(&s));
         if !allowed {
             cx.report(
-                format!("{base}/type"),
-                format!("{who} sets SELinux type {}", text(t)),
+                format_args!("{base}/type"),
+                format_args!("{who} sets SELinux type {}", text(t)),
             )
             .evidence(util::show("seLinuxOptions.type", t));
         }
@@ -70,8 +70,8 @@ fn check_options(opts: &Node, base: &str, who: &str, cx: &mut Cx<'_>) {
             && v.as_str() != Some("")
         {
             cx.report(
-                format!("{base}/{field}"),
-                format!("{who} sets SELinux {field} {}", text(v)),
+                format_args!("{base}/{field}"),
+                format_args!("{who} sets SELinux {field} {}", text(v)),
             )
             .evidence(util::show(&format!("seLinuxOptions.{field}"), v));
         }
@@ -80,11 +80,16 @@ fn check_options(opts: &Node, base: &str, who: &str, cx: &mut Cx<'_>) {
 
 fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
     if let Some(opts) = pod.sc("seLinuxOptions") {
-        check_options(opts, &pod.sc_ptr("seLinuxOptions"), "pod", cx);
+        check_options(opts, &pod.sc_ptr("seLinuxOptions").to_string(), "pod", cx);
     }
     for c in pod.containers() {
         if let Some(opts) = c.sc("seLinuxOptions") {
-            check_options(opts, &c.sc_ptr("seLinuxOptions"), &c.describe(), cx);
+            check_options(
+                opts,
+                &c.sc_ptr("seLinuxOptions").to_string(),
+                &c.describe().to_string(),
+                cx,
+            );
         }
     }
 }

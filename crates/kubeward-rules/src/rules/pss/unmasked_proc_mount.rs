@@ -51,7 +51,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         {
             cx.report(
                 c.sc_ptr("procMount"),
-                format!(
+                format_args!(
                     "{} sets procMount {} outside a user namespace",
                     c.describe(),
                     text(pm)

@@ -78,17 +78,17 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         }
         let (ptr, shown, evidence) = match name {
             Some(n) => (
-                pod.sc_ptr(&format!("sysctls/{i}/name")),
+                pod.sc_ptr(&format!("sysctls/{i}/name")).to_string(),
                 format!("unsafe sysctl {}", text(n)),
                 util::show("sysctls.name", n),
             ),
             None => (
-                pod.sc_ptr(&format!("sysctls/{i}")),
+                pod.sc_ptr(&format!("sysctls/{i}")).to_string(),
                 "a sysctl without a name".into(),
                 "sysctls: entry without a name".into(),
             ),
         };
-        cx.report(ptr, format!("pod sets {shown}"))
+        cx.report(ptr, format_args!("pod sets {shown}"))
             .evidence(evidence);
     }
 }

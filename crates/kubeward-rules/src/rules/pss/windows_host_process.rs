@@ -60,7 +60,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
         {
             cx.report(
                 c.sc_ptr("windowsOptions/hostProcess"),
-                format!("{} runs as a Windows HostProcess", c.describe()),
+                format_args!("{} runs as a Windows HostProcess", c.describe()),
             )
             .evidence("windowsOptions.hostProcess: true");
         }

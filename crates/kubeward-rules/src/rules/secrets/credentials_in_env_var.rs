@@ -84,9 +84,9 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             };
             cx.report(
                 c.field_ptr(&format!("env/{i}/value")),
-                format!("{} sets env var `{name}` to {what}", c.describe()),
+                format_args!("{} sets env var `{name}` to {what}", c.describe()),
             )
-            .evidence(format!("{name}={}", util::redact(value)));
+            .evidence(format_args!("{name}={}", util::redact(value)));
         }
     }
 }

@@ -55,12 +55,12 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                 let key = r.get("key").and_then(Node::as_str).unwrap_or("?");
                 cx.report(
                     c.field_ptr(&format!("env/{i}/valueFrom/secretKeyRef")),
-                    format!(
+                    format_args!(
                         "{} gets env var `{name}` from Secret `{secret}`",
                         c.describe()
                     ),
                 )
-                .evidence(format!("secretKeyRef: {secret}/{key}"));
+                .evidence(format_args!("secretKeyRef: {secret}/{key}"));
             }
         }
         if let Some(env_from) = c.get("envFrom") {
@@ -71,12 +71,12 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                 let secret = r.get("name").and_then(Node::as_str).unwrap_or("?");
                 cx.report(
                     c.field_ptr(&format!("envFrom/{i}/secretRef")),
-                    format!(
+                    format_args!(
                         "{} loads every key of Secret `{secret}` as env vars",
                         c.describe()
                     ),
                 )
-                .evidence(format!("envFrom.secretRef: {secret}"));
+                .evidence(format_args!("envFrom.secretRef: {secret}"));
             }
         }
     }

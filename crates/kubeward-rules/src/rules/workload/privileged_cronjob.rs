@@ -90,7 +90,7 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
             && p.is_true()
         {
             add(
-                c.sc_ptr("privileged"),
+                c.sc_ptr("privileged").to_string(),
                 "privileged: true".into(),
                 format!("{} is privileged", c.describe()),
             );
@@ -101,7 +101,7 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
                     && dangerous_cap(name)
                 {
                     add(
-                        c.sc_ptr(&format!("capabilities/add/{i}")),
+                        c.sc_ptr(&format!("capabilities/add/{i}")).to_string(),
                         format!("capabilities.add: {name}"),
                         format!("{} adds {name}", c.describe()),
                     );
@@ -114,7 +114,7 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
             && v.is_true()
         {
             add(
-                pod.ptr(field),
+                pod.ptr(field).to_string(),
                 format!("{field}: true"),
                 format!("{field}: true"),
             );
@@ -125,7 +125,7 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
             let name = v.get("name").and_then(Node::as_str).unwrap_or("<unnamed>");
             let shown = path.as_str().unwrap_or("?");
             add(
-                pod.ptr(&format!("volumes/{i}/hostPath/path")),
+                pod.ptr(&format!("volumes/{i}/hostPath/path")).to_string(),
                 util::show("hostPath.path", path),
                 format!("hostPath volume `{name}` ({shown})"),
             );
@@ -134,7 +134,7 @@ fn check(obj: &Object, cx: &mut Cx<'_>) {
     if let Some((ptr, evidence)) = first {
         cx.report(
             ptr,
-            format!(
+            format_args!(
                 "CronJob runs a pod with host access on a schedule: {}",
                 reasons.join(", ")
             ),

@@ -36,7 +36,11 @@ pub(super) fn check_missing(pod: &PodView<'_>, cx: &mut Cx<'_>, section: &str, r
             continue;
         }
         let ptr = if resources.and_then(|r| r.get(section)).is_some() {
-            c.field_ptr(&format!("resources/{section}"))
+            c.field_ptr(if section == "limits" {
+                "resources/limits"
+            } else {
+                "resources/requests"
+            })
         } else if resources.is_some() {
             c.field_ptr("resources")
         } else {
@@ -48,7 +52,10 @@ pub(super) fn check_missing(pod: &PodView<'_>, cx: &mut Cx<'_>, section: &str, r
         } else {
             "request"
         };
-        cx.report(ptr, format!("{} has no {what} {singular}", c.describe()))
-            .evidence(format!("resources.{section}.{resource}: not set"));
+        cx.report(
+            ptr,
+            format_args!("{} has no {what} {singular}", c.describe()),
+        )
+        .evidence(format_args!("resources.{section}.{resource}: not set"));
     }
 }

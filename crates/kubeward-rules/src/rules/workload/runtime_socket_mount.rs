@@ -61,17 +61,17 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                 norm.as_ref()
             };
             let what = if norm == socket || !socket.starts_with('/') || norm.ends_with(socket) {
-                format!("exposes the container runtime socket {norm}")
+                format_args!("exposes the container runtime socket {norm}")
             } else if socket.len() > norm.len() && socket.starts_with(norm) {
-                format!("mounts {norm}, which contains the container runtime socket {socket}")
+                format_args!("mounts {norm}, which contains the container runtime socket {socket}")
             } else {
-                format!("mounts {norm}, inside the container runtime's directory {socket}")
+                format_args!("mounts {norm}, inside the container runtime's directory {socket}")
             };
             cx.report(
                 pod.ptr(&format!("volumes/{i}/hostPath/path")),
-                format!("hostPath volume `{name}` {what}"),
+                format_args!("hostPath volume `{name}` {what}"),
             )
-            .evidence(format!("hostPath.path: {raw}"));
+            .evidence(format_args!("hostPath.path: {raw}"));
         }
     }
 }

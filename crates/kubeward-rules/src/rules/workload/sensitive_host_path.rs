@@ -62,17 +62,17 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
             let name = v.get("name").and_then(Node::as_str).unwrap_or("<unnamed>");
             let norm = host_path::normalize(raw);
             let relation = if norm == dir {
-                format!("mounts {dir}")
+                format_args!("mounts {dir}")
             } else if norm.len() > dir.len() {
-                format!("mounts {norm}, inside {dir}")
+                format_args!("mounts {norm}, inside {dir}")
             } else {
-                format!("mounts {norm}, which contains {dir}")
+                format_args!("mounts {norm}, which contains {dir}")
             };
             cx.report(
                 pod.ptr(&format!("volumes/{i}/hostPath/path")),
-                format!("hostPath volume `{name}` {relation} ({holds})"),
+                format_args!("hostPath volume `{name}` {relation} ({holds})"),
             )
-            .evidence(format!("hostPath.path: {raw}"));
+            .evidence(format_args!("hostPath.path: {raw}"));
         }
     }
 }

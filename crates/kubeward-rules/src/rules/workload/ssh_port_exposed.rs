@@ -58,9 +58,9 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                 {
                     cx.report(
                         c.field_ptr(&format!("ports/{i}/{field}")),
-                        format!("{} exposes the SSH port 22 ({field})", c.describe()),
+                        format_args!("{} exposes the SSH port 22 ({field})", c.describe()),
                     )
-                    .evidence(format!("{field}: 22"));
+                    .evidence(format_args!("{field}: 22"));
                     break;
                 }
             }

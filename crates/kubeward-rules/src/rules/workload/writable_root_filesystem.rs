@@ -70,7 +70,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                 };
                 cx.report(
                     c.sc_ptr("readOnlyRootFilesystem"),
-                    format!("{} has a writable root filesystem{why}", c.describe()),
+                    format_args!("{} has a writable root filesystem{why}", c.describe()),
                 )
                 .evidence(evidence);
             }
@@ -82,7 +82,7 @@ fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
                 };
                 cx.report(
                     ptr,
-                    format!(
+                    format_args!(
                         "{} has a writable root filesystem (readOnlyRootFilesystem is not set)",
                         c.describe()
                     ),
