@@ -16,13 +16,22 @@ pub use yaml::Limits;
 
 /// A problem with one input (or one document of it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}:{column}: {message}")]
+#[error("{}: {message}", place(file, *line, *column))]
 pub struct LoadError {
     pub file: Arc<str>,
     /// 0 when the problem concerns the whole file.
     pub line: u32,
     pub column: u32,
     pub message: String,
+}
+
+/// `file:line:column`, or just `file` for a problem with the whole file.
+fn place(file: &str, line: u32, column: u32) -> String {
+    if line == 0 {
+        file.to_string()
+    } else {
+        format!("{file}:{line}:{column}")
+    }
 }
 
 /// Something skipped on purpose (a document that is not a Kubernetes object).
