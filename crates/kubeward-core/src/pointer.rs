@@ -48,8 +48,28 @@ pub fn locate(root: &Node, ptr: &str) -> Pos {
     pos
 }
 
+/// The reference tokens of a pointer, unescaped (allocating only for a token with a `~`).
 fn tokens(ptr: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
-    ptr.split('/').skip(1).map(unescape)
+    let bytes = ptr.as_bytes();
+    let mut at = if bytes.first() == Some(&b'/') {
+        1
+    } else {
+        bytes.len() + 1
+    };
+    std::iter::from_fn(move || {
+        if at > bytes.len() {
+            return None;
+        }
+        let start = at;
+        let mut tilde = false;
+        while at < bytes.len() && bytes[at] != b'/' {
+            tilde |= bytes[at] == b'~';
+            at += 1;
+        }
+        let token = &ptr[start..at];
+        at += 1;
+        Some(if tilde { unescape(token) } else { token.into() })
+    })
 }
 
 fn step<'a>(node: &'a Node, token: &str) -> Option<(&'a Node, Pos)> {
@@ -104,5 +124,9 @@ mod tests {
         assert!(get(&root, "/spec/a~1b/0").is_some());
         assert!(get(&root, "/spec/a~1b/9").is_none());
         assert_eq!(escape("a/b~c"), "a~1b~0c");
+        let t: Vec<_> = tokens("/a/b~1c//d~0").collect();
+        assert_eq!(t, ["a", "b/c", "", "d~"]);
+        assert_eq!(tokens("").count(), 0);
+        assert_eq!(tokens("/").collect::<Vec<_>>(), [""]);
     }
 }
