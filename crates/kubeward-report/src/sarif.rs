@@ -8,8 +8,6 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 pub(crate) const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-/// The key of kubeward's partial fingerprint; bump the suffix if its recipe ever changes.
-pub(crate) const FINGERPRINT_KEY: &str = "kubeward/v1";
 
 /// GitHub's `security-severity`: critical ≥ 9.0, high 7.0–8.9, medium 4.0–6.9, low 0.1–3.9.
 fn security_severity(s: Severity) -> &'static str {
@@ -105,8 +103,13 @@ pub(crate) fn artifact_location(file: &str) -> Value {
 }
 
 fn physical_location(file: &str, line: u32, column: u32) -> Value {
+    located(artifact_location(file), line, column)
+}
+
+/// A physical location from an already computed artifact location.
+fn located(artifact: Value, line: u32, column: u32) -> Value {
     let mut loc = Map::new();
-    loc.insert("artifactLocation".into(), artifact_location(file));
+    loc.insert("artifactLocation".into(), artifact);
     if line > 0 {
         let mut region = Map::new();
         region.insert("startLine".into(), json!(line));
@@ -147,37 +150,119 @@ fn rule_descriptor(m: &RuleMeta, severity: Severity) -> Value {
     })
 }
 
-fn result(f: &Finding, rule_index: Option<usize>, fingerprint: String) -> Value {
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultOut<'a> {
+    rule_id: &'static str,
+    level: &'static str,
+    message: Text<'a>,
+    locations: [LocationOut<'a>; 1],
+    partial_fingerprints: Fingerprints,
+    properties: ResultProperties<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+}
+
+#[derive(serde::Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LocationOut<'a> {
+    physical_location: PhysicalOut<'a>,
+    logical_locations: [LogicalOut; 1],
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalOut<'a> {
+    artifact_location: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_column: Option<u32>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalOut {
+    name: String,
+    kind: &'static str,
+    fully_qualified_name: String,
+}
+
+/// kubeward's partial fingerprint; bump the key's suffix if its recipe ever changes.
+#[derive(serde::Serialize)]
+struct Fingerprints {
+    #[serde(rename = "kubeward/v1")]
+    v1: String,
+}
+
+#[derive(serde::Serialize)]
+struct ResultProperties<'a> {
+    path: &'a str,
+    evidence: Option<&'a str>,
+    object: ObjectOut<'a>,
+    severity: &'static str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectOut<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+}
+
+fn result<'a>(
+    f: &'a Finding,
+    rule_index: Option<usize>,
+    fingerprint: String,
+    artifact: &'a Value,
+) -> ResultOut<'a> {
     let o = &f.object;
-    let mut object = Map::new();
-    object.insert("apiVersion".into(), json!(o.api_version));
-    object.insert("kind".into(), json!(o.kind));
-    object.insert("namespace".into(), json!(o.namespace));
-    object.insert("name".into(), json!(o.name));
-    let mut r = json!({
-        "ruleId": f.rule.code,
-        "level": level(f.severity),
-        "message": { "text": f.message },
-        "locations": [{
-            "physicalLocation": physical_location(&f.location.file, f.location.line, f.location.column),
-            "logicalLocations": [{
-                "name": o.display_name(),
-                "kind": "resource",
-                "fullyQualifiedName": format!("{}/{}", o.api_version, o.display_name()),
+    let name = o.display_name();
+    ResultOut {
+        rule_id: f.rule.code,
+        level: level(f.severity),
+        message: Text { text: &f.message },
+        locations: [LocationOut {
+            physical_location: PhysicalOut {
+                artifact_location: artifact,
+                region: (f.location.line > 0).then_some(Region {
+                    start_line: f.location.line,
+                    start_column: (f.location.column > 0).then_some(f.location.column),
+                }),
+            },
+            logical_locations: [LogicalOut {
+                fully_qualified_name: format!("{}/{name}", o.api_version),
+                name,
+                kind: "resource",
             }],
         }],
-        "partialFingerprints": { FINGERPRINT_KEY: fingerprint },
-        "properties": {
-            "path": f.path,
-            "evidence": f.evidence,
-            "object": object,
-            "severity": f.severity.as_str(),
+        partial_fingerprints: Fingerprints { v1: fingerprint },
+        properties: ResultProperties {
+            path: &f.path,
+            evidence: f.evidence.as_deref(),
+            object: ObjectOut {
+                api_version: &o.api_version,
+                kind: &o.kind,
+                namespace: o.namespace.as_deref(),
+                name: &o.name,
+            },
+            severity: f.severity.as_str(),
         },
-    });
-    if let Some(i) = rule_index {
-        r["ruleIndex"] = json!(i);
+        rule_index,
     }
-    r
 }
 
 /// A stable fingerprint: rule code, object identity (API version's group, kind, namespace,
@@ -220,19 +305,6 @@ pub(crate) fn render(
         })
         .collect();
 
-    let mut seen: HashMap<u64, u32> = HashMap::new();
-    let results: Vec<Value> = scan
-        .findings
-        .iter()
-        .map(|f| {
-            let hash = fingerprint(f);
-            let n = seen.entry(hash).or_insert(0);
-            *n += 1;
-            let fp = format!("{hash:016x}:{n}");
-            result(f, index.get(f.rule.code).copied(), fp)
-        })
-        .collect();
-
     let mut notifications: Vec<Value> = scan
         .errors
         .iter()
@@ -257,11 +329,11 @@ pub(crate) fn render(
             .map(|n| notification("note", n.message.clone(), &n.file, n.line, 0)),
     );
 
-    let log = json!({
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
+    let log = Log {
+        schema: SCHEMA_URI,
+        version: "2.1.0",
+        runs: [Run {
+            tool: json!({
                 "driver": {
                     "name": "kubeward",
                     "informationUri": env!("CARGO_PKG_REPOSITORY"),
@@ -269,22 +341,73 @@ pub(crate) fn render(
                     "version": opts.version,
                     "rules": rules,
                 }
-            },
-            "invocations": [{
+            }),
+            invocations: json!([{
                 "executionSuccessful": scan.errors.is_empty(),
                 "toolExecutionNotifications": notifications,
-            }],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-            "properties": {
+            }]),
+            column_kind: "unicodeCodePoints",
+            results: Results {
+                findings: &scan.findings,
+                index: &index,
+            },
+            properties: json!({
                 "objects": scan.objects,
                 "files": scan.files,
                 "suppressed": scan.suppressed,
-            },
+            }),
         }],
-    });
+    };
     serde_json::to_writer(&mut *out, &log).map_err(io::Error::other)?;
     writeln!(out)
+}
+
+#[derive(serde::Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Value,
+    invocations: Value,
+    column_kind: &'static str,
+    results: Results<'a>,
+    properties: Value,
+}
+
+/// The results array, written one result at a time: a large scan's log is never built in
+/// memory.
+struct Results<'a> {
+    findings: &'a [Finding],
+    index: &'a HashMap<&'a str, usize>,
+}
+
+impl serde::Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seen: HashMap<u64, u32> = HashMap::new();
+        // Findings come sorted by file: the artifact location is worked out once per file.
+        let mut artifact: Option<(&str, Value)> = None;
+        let mut seq = s.serialize_seq(Some(self.findings.len()))?;
+        for f in self.findings {
+            let hash = fingerprint(f);
+            let n = seen.entry(hash).or_insert(0);
+            *n += 1;
+            let file: &str = &f.location.file;
+            if artifact.as_ref().is_none_or(|(name, _)| *name != file) {
+                artifact = Some((file, artifact_location(file)));
+            }
+            let art = artifact.as_ref().map(|(_, v)| v).expect("set above");
+            let fp = format!("{hash:016x}:{n}");
+            seq.serialize_element(&result(f, self.index.get(f.rule.code).copied(), fp, art))?;
+        }
+        seq.end()
+    }
 }
 
 #[cfg(test)]
