@@ -1,7 +1,7 @@
 //! Runs selected rules over objects and snapshots, applies exceptions, counts compliance.
 
 use crate::exceptions::Exceptions;
-use crate::{Check, Rule};
+use crate::{Check, Keep, Rule};
 use kubeward_core::{Finding, Object, ObjectRef, PodView, RuleMeta, Severity, Snapshot};
 use rustc_hash::FxHashSet;
 use std::collections::HashMap;
@@ -174,7 +174,7 @@ pub struct Engine {
     rules: Vec<Active>,
     stats: Vec<RuleStats>,
     exceptions: Exceptions,
-    retain: Vec<&'static str>,
+    retain: Vec<(&'static str, Keep)>,
     strings: Strings,
     bufs: Buffers,
 }
@@ -196,16 +196,18 @@ impl Engine {
                     .unwrap_or(rule.meta.severity),
             })
             .collect();
-        let mut retain: Vec<&'static str> = rules
-            .iter()
-            .filter_map(|a| match a.rule.check {
-                Check::Snapshot { retain, .. } => Some(retain.iter().copied()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        retain.sort_unstable();
-        retain.dedup();
+        // Per kind, the most any selected snapshot rule needs.
+        let mut retain: Vec<(&'static str, Keep)> = Vec::new();
+        for a in &rules {
+            if let Check::Snapshot { retain: wants, .. } = a.rule.check {
+                for &(kind, keep) in wants {
+                    match retain.iter_mut().find(|(k, _)| *k == kind) {
+                        Some(entry) => entry.1 = entry.1.max(keep),
+                        None => retain.push((kind, keep)),
+                    }
+                }
+            }
+        }
         Engine {
             stats: vec![RuleStats::default(); rules.len()],
             rules,
@@ -236,9 +238,12 @@ impl Engine {
             .any(|a| matches!(a.rule.check, Check::Snapshot { .. }))
     }
 
-    /// Should the full object be kept for snapshot rules?
-    pub fn retains(&self, object: &Object) -> bool {
-        self.retain.contains(&object.kind.as_str())
+    /// How much of this object snapshot rules need kept, if anything.
+    pub fn retains(&self, object: &Object) -> Option<Keep> {
+        self.retain
+            .iter()
+            .find(|(kind, _)| *kind == object.kind.as_str())
+            .map(|(_, keep)| *keep)
     }
 
     /// Runs every object and pod rule on one object, appending its findings to `out`. Returns

@@ -38,12 +38,22 @@ pub enum Check {
         kinds: &'static [&'static str],
         check: fn(&Object, &mut Cx<'_>),
     },
-    /// Runs once on the snapshot. `retain` names the kinds whose full objects it needs
-    /// (every object's reference is always kept).
+    /// Runs once on the snapshot. `retain` names the kinds it needs kept and how much of each
+    /// object (a manifest scan drops every other object once object rules have seen it).
     Snapshot {
-        retain: &'static [&'static str],
+        retain: &'static [(&'static str, Keep)],
         check: fn(&Snapshot, &mut Cx<'_>),
     },
+}
+
+/// How much of an object a snapshot rule needs kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Keep {
+    /// `apiVersion`, `kind` and `metadata` (without `managedFields`): identity, labels,
+    /// annotations, and a position to report at.
+    Metadata,
+    /// The whole object.
+    Whole,
 }
 
 /// A Pod Security Standards baseline control.

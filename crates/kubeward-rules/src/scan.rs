@@ -2,12 +2,17 @@
 //! its document is parsed, keep only what snapshot rules need, then run those. Memory stays
 //! bounded by the largest file plus one document's tree, the kept objects and the findings.
 
+use crate::Keep;
 use crate::engine::{Active, Engine, RuleStats};
 use crate::exceptions::ExceptionProblem;
 use kubeward_core::view::is_workload_kind;
-use kubeward_core::{Finding, Object, Snapshot};
+use kubeward_core::{Finding, Object, Snapshot, Value};
 use kubeward_load::{Input, LoadError, Loaded, Note, Options, Sink};
 use std::sync::Arc;
+
+/// Findings per storage chunk, and the room kept free for one object's findings.
+const CHUNK: usize = 16 * 1024;
+const HEADROOM: usize = 256;
 
 /// Everything a report needs.
 #[derive(Debug, Default)]
@@ -29,6 +34,10 @@ pub struct ScanResult {
 #[derive(Debug)]
 pub struct Scan {
     engine: Engine,
+    /// Findings in fixed-size chunks: one huge vector that doubles as it grows would hold
+    /// three times its size in memory at each growth.
+    chunks: Vec<Vec<Finding>>,
+    findings: Vec<Finding>,
     /// Keep workload references for snapshot rules (only when some are selected).
     wants_workloads: bool,
     snapshot: Snapshot,
@@ -40,6 +49,8 @@ impl Scan {
         Scan {
             wants_workloads: engine.has_snapshot_rules(),
             engine,
+            chunks: Vec::new(),
+            findings: Vec::new(),
             snapshot: Snapshot::default(),
             result: ScanResult::default(),
         }
@@ -48,13 +59,19 @@ impl Scan {
     /// Checks one object and keeps what snapshot rules need of it.
     pub fn add_object(&mut self, object: Object) {
         self.result.objects += 1;
-        let oref = self.engine.check_object(&object, &mut self.result.findings);
+        if self.findings.len() + HEADROOM > CHUNK {
+            let full = std::mem::replace(&mut self.findings, Vec::with_capacity(CHUNK));
+            self.chunks.push(full);
+        }
+        let oref = self.engine.check_object(&object, &mut self.findings);
         if self.wants_workloads && object.builtin && is_workload_kind(&object.kind) {
             let oref = oref.unwrap_or_else(|| Arc::new(object.to_ref()));
             self.snapshot.workloads.push(oref);
         }
-        if self.engine.retains(&object) {
-            self.snapshot.objects.push(object);
+        match self.engine.retains(&object) {
+            Some(Keep::Whole) => self.snapshot.objects.push(object),
+            Some(Keep::Metadata) => self.snapshot.objects.push(metadata_only(object)),
+            None => {}
         }
     }
 
@@ -82,8 +99,14 @@ impl Scan {
     /// Runs the snapshot rules and returns the sorted result.
     pub fn finish(mut self) -> ScanResult {
         self.engine
-            .check_snapshot(&self.snapshot, &mut self.result.findings);
+            .check_snapshot(&self.snapshot, &mut self.findings);
         let mut result = self.result;
+        self.chunks.push(self.findings);
+        let total = self.chunks.iter().map(Vec::len).sum();
+        result.findings.reserve_exact(total);
+        for chunk in self.chunks {
+            result.findings.extend(chunk); // each chunk is freed as soon as it is moved
+        }
         result.findings.sort_unstable_by(order);
         result.rules = self
             .engine
@@ -135,4 +158,19 @@ fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
             ))
     })
     .then_with(|| a.message.cmp(&b.message))
+}
+
+/// Strips an object to `apiVersion`, `kind` and `metadata` (without `managedFields`), for
+/// snapshot rules that need only identity, labels and annotations.
+fn metadata_only(mut object: Object) -> Object {
+    if let Value::Map(entries) = &mut object.root.value {
+        entries.retain(|e| matches!(e.key.as_str(), "apiVersion" | "kind" | "metadata"));
+        entries.shrink_to_fit();
+        if let Some(meta) = entries.iter_mut().find(|e| e.key == "metadata")
+            && let Value::Map(fields) = &mut meta.value.value
+        {
+            fields.retain(|f| f.key != "managedFields");
+        }
+    }
+    object
 }

@@ -1,4 +1,4 @@
-use crate::{Check, Cx, rule};
+use crate::{Check, Cx, Keep, rule};
 use kubeward_core::{Object, ObjectRef, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -55,7 +55,11 @@ rule! {
         cis: ["5.3.2"],
         pss: None,
         check: Check::Snapshot {
-            retain: &["NetworkPolicy", "CiliumNetworkPolicy", "Namespace"],
+            retain: &[
+                ("NetworkPolicy", Keep::Metadata),
+                ("CiliumNetworkPolicy", Keep::Metadata),
+                ("Namespace", Keep::Metadata),
+            ],
             check,
         },
     }
