@@ -74,10 +74,7 @@ fn tokens(ptr: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
 
 fn step<'a>(node: &'a Node, token: &str) -> Option<(&'a Node, Pos)> {
     match &node.value {
-        Value::Map(entries) => entries
-            .iter()
-            .find(|e| e.key == token)
-            .map(|e| (&e.value, e.key_pos)),
+        Value::Map(_) => node.entry(token).map(|e| (&e.value, e.key_pos)),
         Value::Seq(items) => {
             let i: usize = token.parse().ok()?;
             items.get(i).map(|n| (n, n.pos))
