@@ -283,7 +283,12 @@ impl<'a> P<'a> {
                 seq_pos.get_or_insert(self.pos(i));
             }
             let item = if self.rest_is_blank(i + 1, true).is_some() {
-                let null_pos = self.pos(after_dash);
+                // saphyr places a null item after a trailing comment, at the end of the line.
+                let null_pos = if self.s.get(after_dash) == Some(&b'#') {
+                    self.pos(self.eol)
+                } else {
+                    self.pos(after_dash)
+                };
                 self.next_line();
                 match self.peek() {
                     Some((n, j)) if n > indent => self.block_at(n, j)?,
@@ -698,6 +703,7 @@ mod tests {
         );
         same("- a\n- b: 1\n  c: 2\n-\n  d: 3\n- \n- [x, y]\n");
         same("env:\n-\n  name: A\nx:\n-\ny:\n- \n  - a\nz:\n-   \n-  q\n");
+        same("a:\n  - # c\n  - x\n  -   #c  \n  - # c\n    k: v\nb: # c\nc: 1\n");
         same(
             "\"quoted key\": v\n'single': w\nurl: http://x:8080/a#frag\nn: -1\no: 0644\nb: yes\nnull_: ~\n",
         );
