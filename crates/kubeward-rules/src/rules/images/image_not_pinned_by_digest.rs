@@ -1,4 +1,4 @@
-use super::reference::ImageRef;
+use super::reference::container_images;
 use crate::{Check, Cx, rule};
 use kubeward_core::PodView;
 
@@ -45,13 +45,7 @@ rule! {
 }
 
 fn check(pod: &PodView<'_>, cx: &mut Cx<'_>) {
-    for c in pod.containers() {
-        let Some(image) = c.image() else {
-            continue;
-        };
-        let Some(r) = ImageRef::parse(image) else {
-            continue;
-        };
+    for (c, image, r) in container_images(pod) {
         if !r.is_pinned() {
             cx.report(
                 c.field_ptr("image"),

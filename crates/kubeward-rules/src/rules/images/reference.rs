@@ -4,6 +4,19 @@
 //! The subtle cases: `registry:5000/app` has a port, not a tag; `app@sha256:...` is pinned with
 //! no tag; `app:1.2@sha256:...` has both (the digest wins at pull time).
 
+use kubeward_core::{ContainerView, PodView};
+
+/// Every container of the pod whose `image` parses: the container, the image as written, and
+/// its parts.
+pub(super) fn container_images<'p, 'a>(
+    pod: &'p PodView<'a>,
+) -> impl Iterator<Item = (ContainerView<'a>, &'a str, ImageRef<'a>)> + 'p {
+    pod.containers().filter_map(|c| {
+        let image = c.image()?;
+        Some((c, image, ImageRef::parse(image)?))
+    })
+}
+
 /// The parts of an image reference, borrowed from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageRef<'a> {
