@@ -5,6 +5,8 @@
 use crate::Keep;
 use crate::engine::{Active, Engine, RuleStats};
 use crate::exceptions::ExceptionProblem;
+#[cfg(test)]
+use kubeward_core::Node;
 use kubeward_core::view::is_workload_kind;
 use kubeward_core::{Finding, Object, Snapshot, Value};
 use kubeward_load::{Input, LoadError, Loaded, Note, Options, Sink};
@@ -173,4 +175,98 @@ fn metadata_only(mut object: Object) -> Object {
         }
     }
     object
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exceptions::{Date, Exceptions};
+    use kubeward_load::Loaded;
+    use std::collections::HashMap;
+
+    fn engine(codes: &[&str]) -> Engine {
+        let rules: Vec<_> = codes.iter().map(|c| crate::find(c).unwrap()).collect();
+        Engine::new(
+            &rules,
+            &HashMap::new(),
+            Exceptions::new(vec![], Date::today()),
+        )
+    }
+
+    fn load(text: &str) -> Loaded {
+        let mut out = Loaded::default();
+        kubeward_load::load_bytes(
+            "t.yaml".into(),
+            text.as_bytes(),
+            false,
+            &Options::default(),
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn findings_across_many_chunks_keep_count_and_order() {
+        // Two privileged containers per pod: 2 findings each, well past one storage chunk.
+        let pods = CHUNK;
+        let mut text = String::new();
+        for i in 0..pods {
+            text.push_str(&format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec:\n  containers:\n  - {{name: a, image: x, securityContext: {{privileged: true}}}}\n  - {{name: b, image: x, securityContext: {{privileged: true}}}}\n"
+            ));
+        }
+        let mut scan = Scan::new(engine(&["KW101"]));
+        scan.add_loaded(load(&text));
+        let result = scan.finish();
+        assert_eq!(result.findings.len(), 2 * pods);
+        assert!(
+            result
+                .findings
+                .windows(2)
+                .all(|w| order(&w[0], &w[1]).is_le())
+        );
+        assert_eq!(result.findings[0].object.name, "p0");
+        assert_eq!(
+            result.findings[2 * pods - 1].object.name,
+            format!("p{}", pods - 1)
+        );
+        assert!(result.findings[1].path.contains("/containers/1/"));
+    }
+
+    #[test]
+    fn metadata_only_retention_strips_everything_else() {
+        let loaded = load(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\n  namespace: a\n  labels: {team: red}\n  managedFields: [{manager: kubectl}]\nspec:\n  podSelector: {}\n",
+        );
+        let object = loaded.objects.into_iter().next().unwrap();
+        let kept = metadata_only(object);
+        let keys: Vec<&str> = kept.root.entries().iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["apiVersion", "kind", "metadata"]);
+        let meta = kept.root.get("metadata").unwrap();
+        assert!(meta.get("managedFields").is_none());
+        assert_eq!(
+            meta.path(&["labels", "team"]).and_then(Node::as_str),
+            Some("red")
+        );
+        assert_eq!(kept.namespace.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn snapshot_rules_decide_what_is_kept() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: a}\nspec: {podSelector: {}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\n";
+        let mut with = Scan::new(engine(&["KW305"]));
+        with.add_loaded(load(text));
+        assert_eq!(
+            with.snapshot.objects.len(),
+            1,
+            "only the NetworkPolicy is kept"
+        );
+        assert!(with.snapshot.objects[0].root.get("spec").is_none());
+        let mut without = Scan::new(engine(&["KW101"]));
+        without.add_loaded(load(text));
+        assert!(
+            without.snapshot.objects.is_empty(),
+            "no snapshot rule, nothing kept"
+        );
+    }
 }
