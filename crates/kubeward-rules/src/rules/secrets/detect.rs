@@ -458,16 +458,16 @@ pub fn scan_text(text: &str) -> Option<TextHit<'_>> {
     });
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        if let Some((v, line_of_value)) = value_hit {
-            if line_of_value == line {
-                return Some(TextHit {
-                    line,
-                    what: TextFind::Value {
-                        kind: v.kind,
-                        len: v.end - v.start,
-                    },
-                });
-            }
+        if let Some((v, line_of_value)) = value_hit
+            && line_of_value == line
+        {
+            return Some(TextHit {
+                line,
+                what: TextFind::Value {
+                    kind: v.kind,
+                    len: v.end - v.start,
+                },
+            });
         }
         if let Some((key, value)) = assignment(raw)
             && let Some(kind) = credential_name(key)
