@@ -89,7 +89,7 @@ impl Generator {
         let g = self.group;
         self.group += 1;
         let mut kinds = Vec::with_capacity(10);
-        if g % 10 == 0 {
+        if g.is_multiple_of(10) {
             kinds.push(Namespace);
         }
         kinds.extend([
