@@ -112,14 +112,14 @@ fn sarif_is_valid_and_complete() {
 
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 3);
-    // Sorted by file name: "-" sorts before "./deploy/app.yaml".
-    let stdin = &results[0];
+    // In input order: the file's two findings (by line), then stdin's.
+    let stdin = &results[2];
     assert_eq!(stdin["ruleId"], "KW301");
     assert_eq!(
         stdin["locations"][0]["physicalLocation"]["artifactLocation"],
         json!({"uri": "stdin"})
     );
-    let r = &results[1];
+    let r = &results[0];
     assert_eq!(r["ruleId"], "KW101");
     assert_eq!(r["ruleIndex"], 0);
     assert_eq!(r["level"], "error");
@@ -144,8 +144,8 @@ fn sarif_is_valid_and_complete() {
     );
     assert_eq!(r["properties"]["object"]["kind"], "Deployment");
     assert!(r["partialFingerprints"]["kubeward/v1"].is_string());
-    assert_eq!(results[2]["ruleIndex"], 1);
-    assert_eq!(results[2]["level"], "warning");
+    assert_eq!(results[1]["ruleIndex"], 1);
+    assert_eq!(results[1]["level"], "warning");
 
     let inv = &run["invocations"][0];
     assert_eq!(inv["executionSuccessful"], false);

@@ -255,6 +255,7 @@ impl Engine {
     ) -> Option<Arc<ObjectRef>> {
         let pod = PodView::of(object);
         let mut oref = None;
+        let first = out.len();
         for i in 0..self.rules.len() {
             let active = self.rules[i];
             let start = out.len();
@@ -287,6 +288,13 @@ impl Engine {
                 self.stats[i].failed += 1;
             }
         }
+        // One object's findings in report order (by position, then rule): a scan's findings
+        // are then in order as they arrive.
+        out[first..].sort_unstable_by(|a, b| {
+            (a.location.line, a.location.column, a.rule.code)
+                .cmp(&(b.location.line, b.location.column, b.rule.code))
+                .then_with(|| a.message.cmp(&b.message))
+        });
         oref
     }
 

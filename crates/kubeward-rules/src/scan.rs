@@ -10,6 +10,7 @@ use kubeward_core::Node;
 use kubeward_core::view::is_workload_kind;
 use kubeward_core::{Finding, Object, Snapshot, Value};
 use kubeward_load::{Input, LoadError, Loaded, Note, Options, Sink};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Findings per storage chunk, and the room kept free for one object's findings.
@@ -40,6 +41,9 @@ pub struct Scan {
     /// three times its size in memory at each growth.
     chunks: Vec<Vec<Finding>>,
     findings: Vec<Finding>,
+    /// The order in which files were first seen, for report order.
+    file_rank: HashMap<Arc<str>, u32>,
+    last_file: Arc<str>,
     /// Keep workload references for snapshot rules (only when some are selected).
     wants_workloads: bool,
     snapshot: Snapshot,
@@ -53,6 +57,8 @@ impl Scan {
             engine,
             chunks: Vec::new(),
             findings: Vec::new(),
+            file_rank: HashMap::new(),
+            last_file: Arc::from(""),
             snapshot: Snapshot::default(),
             result: ScanResult::default(),
         }
@@ -61,6 +67,13 @@ impl Scan {
     /// Checks one object and keeps what snapshot rules need of it.
     pub fn add_object(&mut self, object: Object) {
         self.result.objects += 1;
+        if !Arc::ptr_eq(&self.last_file, &object.source.file) {
+            self.last_file = object.source.file.clone();
+            let next = self.file_rank.len() as u32;
+            self.file_rank
+                .entry(object.source.file.clone())
+                .or_insert(next);
+        }
         if self.findings.len() + HEADROOM > CHUNK {
             let full = std::mem::replace(&mut self.findings, Vec::with_capacity(CHUNK));
             self.chunks.push(full);
@@ -98,18 +111,33 @@ impl Scan {
         self.result.errors.push(error);
     }
 
-    /// Runs the snapshot rules and returns the sorted result.
+    /// Runs the snapshot rules and returns the result in report order: inputs in the order
+    /// they were given (a directory walk is sorted by name), then document, list item,
+    /// position and rule.
     pub fn finish(mut self) -> ScanResult {
-        self.engine
-            .check_snapshot(&self.snapshot, &mut self.findings);
+        let mut late = Vec::new();
+        self.engine.check_snapshot(&self.snapshot, &mut late);
         let mut result = self.result;
         self.chunks.push(self.findings);
-        let total = self.chunks.iter().map(Vec::len).sum();
+        let total = self.chunks.iter().map(Vec::len).sum::<usize>() + late.len();
         result.findings.reserve_exact(total);
         for chunk in self.chunks {
             result.findings.extend(chunk); // each chunk is freed as soon as it is moved
         }
-        result.findings.sort_unstable_by(order);
+        // Object findings arrive in order (see `Engine::check_object`); the few snapshot
+        // findings are sorted and merged in.
+        let ranks = &self.file_rank;
+        let cmp = |a: &Finding, b: &Finding| order(ranks, a, b);
+        if !result.findings.is_sorted_by(|a, b| cmp(a, b).is_le()) {
+            // Objects that share a position (built in memory, or from a live cluster) do not
+            // arrive in order: sort them all.
+            result.findings.sort_unstable_by(cmp);
+        }
+        if !late.is_empty() {
+            late.sort_unstable_by(cmp);
+            let early = std::mem::take(&mut result.findings);
+            result.findings = merge(early, late, cmp);
+        }
         result.rules = self
             .engine
             .rules()
@@ -135,31 +163,46 @@ impl Sink for Scan {
     }
 }
 
-/// Report order: file, document, list item, line, column, rule, message. Findings arrive
-/// nearly in this order already, and file names are compared only across files.
-fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
-    let file = if Arc::ptr_eq(&a.location.file, &b.location.file) {
-        std::cmp::Ordering::Equal
-    } else {
-        a.location.file.cmp(&b.location.file)
+/// Report order: input (in the order files were first seen), document, list item, object,
+/// line, column, rule, message.
+fn order(ranks: &HashMap<Arc<str>, u32>, a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    let rank = |f: &Finding| ranks.get(&f.location.file).copied().unwrap_or(u32::MAX);
+    let key = |f: &Finding| (rank(f), f.object.doc, f.object.item);
+    let at = |f: &Finding| (f.location.line, f.location.column);
+    let who = |x: &Finding, y: &Finding| {
+        (&x.object.kind, &x.object.namespace, &x.object.name).cmp(&(
+            &y.object.kind,
+            &y.object.namespace,
+            &y.object.name,
+        ))
     };
-    file.then_with(|| {
-        (
-            a.object.doc,
-            a.object.item,
-            a.location.line,
-            a.location.column,
-            a.rule.code,
-        )
-            .cmp(&(
-                b.object.doc,
-                b.object.item,
-                b.location.line,
-                b.location.column,
-                b.rule.code,
-            ))
-    })
-    .then_with(|| a.message.cmp(&b.message))
+    key(a)
+        .cmp(&key(b))
+        .then_with(|| who(a, b))
+        .then_with(|| at(a).cmp(&at(b)))
+        .then_with(|| a.rule.code.cmp(b.rule.code))
+        .then_with(|| a.message.cmp(&b.message))
+}
+
+/// Merges two sorted runs into one.
+fn merge(
+    a: Vec<Finding>,
+    b: Vec<Finding>,
+    cmp: impl Fn(&Finding, &Finding) -> std::cmp::Ordering,
+) -> Vec<Finding> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut a = a.into_iter().peekable();
+    let mut b = b.into_iter().peekable();
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => cmp(x, y).is_le(),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
+    }
+    out
 }
 
 /// Strips an object to `apiVersion`, `kind` and `metadata` (without `managedFields`), for
@@ -219,12 +262,9 @@ mod tests {
         scan.add_loaded(load(&text));
         let result = scan.finish();
         assert_eq!(result.findings.len(), 2 * pods);
-        assert!(
-            result
-                .findings
-                .windows(2)
-                .all(|w| order(&w[0], &w[1]).is_le())
-        );
+        assert!(result.findings.windows(2).all(|w| {
+            (w[0].object.doc, w[0].location.line) <= (w[1].object.doc, w[1].location.line)
+        }));
         assert_eq!(result.findings[0].object.name, "p0");
         assert_eq!(
             result.findings[2 * pods - 1].object.name,
