@@ -10,7 +10,6 @@ use kubeward_core::Node;
 use kubeward_core::view::is_workload_kind;
 use kubeward_core::{Finding, Object, Snapshot, Value};
 use kubeward_load::{Input, LoadError, Loaded, Note, Options, Sink};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Findings per storage chunk, and the room kept free for one object's findings.
@@ -42,7 +41,7 @@ pub struct Scan {
     chunks: Vec<Vec<Finding>>,
     findings: Vec<Finding>,
     /// The order in which files were first seen, for report order.
-    file_rank: HashMap<Arc<str>, u32>,
+    file_rank: FileRanks,
     last_file: Arc<str>,
     /// Keep workload references for snapshot rules (only when some are selected).
     wants_workloads: bool,
@@ -57,7 +56,7 @@ impl Scan {
             engine,
             chunks: Vec::new(),
             findings: Vec::new(),
-            file_rank: HashMap::new(),
+            file_rank: FileRanks::default(),
             last_file: Arc::from(""),
             snapshot: Snapshot::default(),
             result: ScanResult::default(),
@@ -69,10 +68,7 @@ impl Scan {
         self.result.objects += 1;
         if !Arc::ptr_eq(&self.last_file, &object.source.file) {
             self.last_file = object.source.file.clone();
-            let next = self.file_rank.len() as u32;
-            self.file_rank
-                .entry(object.source.file.clone())
-                .or_insert(next);
+            self.file_rank.see(&object.source.file);
         }
         if self.findings.len() + HEADROOM > CHUNK {
             let full = std::mem::replace(&mut self.findings, Vec::with_capacity(CHUNK));
@@ -165,9 +161,15 @@ impl Sink for Scan {
 
 /// Report order: input (in the order files were first seen), document, list item, object,
 /// line, column, rule, message.
-fn order(ranks: &HashMap<Arc<str>, u32>, a: &Finding, b: &Finding) -> std::cmp::Ordering {
-    let rank = |f: &Finding| ranks.get(&f.location.file).copied().unwrap_or(u32::MAX);
-    let key = |f: &Finding| (rank(f), f.object.doc, f.object.item);
+fn order(ranks: &FileRanks, a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    let file = if Arc::ptr_eq(&a.location.file, &b.location.file) {
+        std::cmp::Ordering::Equal
+    } else {
+        ranks
+            .rank(&a.location.file)
+            .cmp(&ranks.rank(&b.location.file))
+    };
+    let key = |f: &Finding| (f.object.doc, f.object.item);
     let at = |f: &Finding| (f.location.line, f.location.column);
     let who = |x: &Finding, y: &Finding| {
         (&x.object.kind, &x.object.namespace, &x.object.name).cmp(&(
@@ -176,12 +178,36 @@ fn order(ranks: &HashMap<Arc<str>, u32>, a: &Finding, b: &Finding) -> std::cmp::
             &y.object.name,
         ))
     };
-    key(a)
-        .cmp(&key(b))
+    file.then_with(|| key(a).cmp(&key(b)))
         .then_with(|| who(a, b))
         .then_with(|| at(a).cmp(&at(b)))
         .then_with(|| a.rule.code.cmp(b.rule.code))
         .then_with(|| a.message.cmp(&b.message))
+}
+
+/// The order in which inputs were first seen. Keyed by the address of the file name's `Arc`,
+/// which every object and finding of one input shares; the map holds a clone of each `Arc`, so
+/// an address cannot be freed and reused by a later input.
+#[derive(Debug, Default)]
+struct FileRanks(rustc_hash::FxHashMap<usize, (u32, Arc<str>)>);
+
+impl FileRanks {
+    fn key(file: &Arc<str>) -> usize {
+        Arc::as_ptr(file).cast::<u8>() as usize
+    }
+
+    fn see(&mut self, file: &Arc<str>) {
+        let next = self.0.len() as u32;
+        self.0
+            .entry(Self::key(file))
+            .or_insert_with(|| (next, file.clone()));
+    }
+
+    fn rank(&self, file: &Arc<str>) -> u32 {
+        self.0
+            .get(&Self::key(file))
+            .map_or(u32::MAX, |(rank, _)| *rank)
+    }
 }
 
 /// Merges two sorted runs into one.
