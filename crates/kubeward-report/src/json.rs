@@ -3,7 +3,7 @@
 //! Every field here is part of the contract. Additive changes (new fields) keep
 //! `schemaVersion` at "1"; renaming, removing or changing the type or meaning of a field bumps it.
 
-use crate::{RenderOptions, by_severity, by_tactic, compliance, id_of};
+use crate::{ObjectOut, RenderOptions, by_severity, by_tactic, compliance, id_of};
 use kubeward_core::{Category, Finding, PssLevel, Tactic};
 use kubeward_rules::exceptions::ExceptionProblem;
 use kubeward_rules::scan::ScanResult;
@@ -98,15 +98,6 @@ struct FindingOut<'a> {
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ObjectOut<'a> {
-    api_version: &'a str,
-    kind: &'a str,
-    namespace: Option<&'a str>,
-    name: &'a str,
-}
-
-#[derive(Serialize)]
 struct LocationOut<'a> {
     file: &'a str,
     line: u32,
@@ -179,12 +170,7 @@ fn finding(f: &Finding) -> FindingOut<'_> {
         category: m.category,
         message: &f.message,
         evidence: f.evidence.as_deref(),
-        object: ObjectOut {
-            api_version: &f.object.api_version,
-            kind: &f.object.kind,
-            namespace: f.object.namespace.as_deref(),
-            name: &f.object.name,
-        },
+        object: ObjectOut::of(&f.object),
         location: LocationOut {
             file: &f.location.file,
             line: f.location.line,

@@ -146,6 +146,28 @@ pub(crate) fn by_tactic(findings: &[Finding]) -> [(Tactic, u64); 10] {
 }
 
 /// The kebab-case id of a serde-serialized unit enum value (`privilege-escalation`).
+/// An object's identity as both machine-readable reports write it (`namespace` is `null` for
+/// cluster-scoped objects rather than absent).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ObjectOut<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+}
+
+impl<'a> ObjectOut<'a> {
+    pub(crate) fn of(o: &'a kubeward_core::ObjectRef) -> Self {
+        ObjectOut {
+            api_version: &o.api_version,
+            kind: &o.kind,
+            namespace: o.namespace.as_deref(),
+            name: &o.name,
+        }
+    }
+}
+
 pub(crate) fn id_of<T: serde::Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,

@@ -1,6 +1,6 @@
 //! SARIF 2.1.0 output for GitHub code scanning and other SARIF viewers (`docs/sarif.md`).
 
-use crate::{RenderOptions, fnv1a64, id_of};
+use crate::{ObjectOut, RenderOptions, fnv1a64, id_of};
 use kubeward_core::{Finding, RuleMeta, Severity};
 use kubeward_rules::scan::ScanResult;
 use serde_json::{Map, Value, json};
@@ -214,15 +214,6 @@ struct ResultProperties<'a> {
     severity: &'static str,
 }
 
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ObjectOut<'a> {
-    api_version: &'a str,
-    kind: &'a str,
-    namespace: Option<&'a str>,
-    name: &'a str,
-}
-
 fn result<'a>(
     f: &'a Finding,
     rule_index: Option<usize>,
@@ -253,12 +244,7 @@ fn result<'a>(
         properties: ResultProperties {
             path: &f.path,
             evidence: f.evidence.as_deref(),
-            object: ObjectOut {
-                api_version: &o.api_version,
-                kind: &o.kind,
-                namespace: o.namespace.as_deref(),
-                name: &o.name,
-            },
+            object: ObjectOut::of(o),
             severity: f.severity.as_str(),
         },
         rule_index,
