@@ -3,6 +3,11 @@
 //! A rule written for `Service` must not fire on Knative's `serving.knative.dev/Service`, nor a
 //! Deployment rule on some CRD that happens to be called `Deployment`.
 
+/// The API group of kubeward's own documents (snapshots and the `Cluster` object in them).
+pub const KUBEWARD_GROUP: &str = "kubeward.io";
+/// The `apiVersion` of kubeward's own documents.
+pub const KUBEWARD_API_VERSION: &str = "kubeward.io/v1alpha1";
+
 /// The API groups a built-in kind is served from (current and deprecated); `None` for kinds
 /// that are not built in.
 pub fn builtin_groups(kind: &str) -> Option<&'static [&'static str]> {
@@ -35,6 +40,11 @@ pub fn builtin_groups(kind: &str) -> Option<&'static [&'static str]> {
             &["admissionregistration.k8s.io"]
         }
         "PodDisruptionBudget" => &["policy"],
+        "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding" => {
+            &["admissionregistration.k8s.io"]
+        }
+        // What kubeward learned about a live cluster itself (see `kubeward_core::cluster`).
+        "Cluster" => &[KUBEWARD_GROUP],
         "HorizontalPodAutoscaler" => &["autoscaling"],
         _ => return None,
     })

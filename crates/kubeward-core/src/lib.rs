@@ -5,6 +5,7 @@
 //! typed views ([`PodView`]) of it and emit [`Finding`]s described by a [`RuleMeta`].
 //! Nothing here does I/O.
 
+pub mod cluster;
 pub mod finding;
 pub mod kinds;
 pub mod meta;

@@ -30,6 +30,11 @@ pub struct Object {
     pub kind: Str,
     pub name: Str,
     pub namespace: Option<Str>,
+    /// `metadata.uid`, set on objects read from a cluster or a snapshot.
+    pub uid: Option<Str>,
+    /// The uid of the controller named in `metadata.ownerReferences` (`controller: true`):
+    /// the Deployment of a ReplicaSet, the ReplicaSet of a Pod.
+    pub owner: Option<Str>,
     /// Is this a built-in kind in its real API group (not a CRD that shares the name)?
     pub builtin: bool,
 }
@@ -49,6 +54,22 @@ impl Object {
             .and_then(Node::as_str)
             .filter(|s| !s.is_empty())
             .map(Str::from);
+        let uid = meta
+            .and_then(|m| m.get("uid"))
+            .and_then(Node::as_str)
+            .filter(|s| !s.is_empty())
+            .map(Str::from);
+        let owner = meta
+            .and_then(|m| m.get("ownerReferences"))
+            .and_then(|refs| {
+                refs.items()
+                    .iter()
+                    .find(|r| r.get("controller").is_some_and(Node::is_true))
+            })
+            .and_then(|r| r.get("uid"))
+            .and_then(Node::as_str)
+            .filter(|s| !s.is_empty())
+            .map(Str::from);
         let api_version = text(root.get("apiVersion"));
         let kind = text(root.get("kind"));
         let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
@@ -58,6 +79,8 @@ impl Object {
             kind,
             name,
             namespace,
+            uid,
+            owner,
             root,
             source,
         }
@@ -105,6 +128,7 @@ impl Object {
             kind: self.kind.clone(),
             namespace: self.namespace.clone(),
             name: self.name.clone(),
+            uid: self.uid.clone(),
             file: self.source.file.clone(),
             doc: self.source.doc,
             item: self.source.item,
@@ -123,6 +147,9 @@ pub struct ObjectRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<Str>,
     pub name: Str,
+    /// `metadata.uid` of a live (or snapshot) object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<Str>,
     #[serde(skip)]
     pub file: Arc<str>,
     #[serde(skip)]

@@ -348,7 +348,11 @@ fn add_document(file: &Arc<str>, doc: u32, root: Node, item: Option<u32>, out: &
         );
         return;
     }
-    if kind.ends_with("List") && item.is_none() && root.entry("items").is_some() {
+    // A kubeward snapshot is a list too: the collected objects and one `Cluster`.
+    let snapshot = kind == kubeward_core::cluster::SNAPSHOT_KIND
+        && api_version.split_once('/').map(|(g, _)| g)
+            == Some(kubeward_core::kinds::KUBEWARD_GROUP);
+    if (kind.ends_with("List") || snapshot) && item.is_none() && root.entry("items").is_some() {
         expand_list(file, doc, root, out);
         return;
     }

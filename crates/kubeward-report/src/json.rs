@@ -4,6 +4,7 @@
 //! `schemaVersion` at "1"; renaming, removing or changing the type or meaning of a field bumps it.
 
 use crate::{ObjectOut, RenderOptions, by_severity, by_tactic, compliance, id_of};
+use kubeward_core::cluster::{ClusterInfo, NotVisible};
 use kubeward_core::{Category, Finding, PssLevel, Tactic};
 use kubeward_rules::exceptions::ExceptionProblem;
 use kubeward_rules::scan::ScanResult;
@@ -25,6 +26,8 @@ struct Report<'a> {
     errors: Vec<ErrorOut<'a>>,
     notes: Vec<NoteOut<'a>>,
     exceptions: Vec<ExceptionOut<'a>>,
+    clusters: &'a [ClusterInfo],
+    not_visible: &'a [NotVisible],
 }
 
 #[derive(Serialize)]
@@ -42,8 +45,10 @@ struct Summary {
     by_severity: Counts,
     by_tactic: Counts,
     suppressed: u64,
+    repeated: u64,
     errors: u64,
     notes: u64,
+    not_visible: u64,
 }
 
 /// A JSON object of counts that keeps its keys in the given order.
@@ -247,8 +252,10 @@ pub(crate) fn render(
                     .collect(),
             ),
             suppressed: result.suppressed,
+            repeated: result.repeated,
             errors: result.errors.len() as u64,
             notes: result.notes.len() as u64,
+            not_visible: result.not_visible.len() as u64,
         },
         compliance: compliance(result)
             .into_iter()
@@ -295,6 +302,8 @@ pub(crate) fn render(
             })
             .collect(),
         exceptions: result.exception_problems.iter().map(exception).collect(),
+        clusters: &result.clusters,
+        not_visible: &result.not_visible,
     };
     serde_json::to_writer(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)

@@ -10,6 +10,7 @@
 
 mod json;
 mod junit;
+pub mod policyreport;
 mod sarif;
 mod table;
 
@@ -32,10 +33,19 @@ pub enum Format {
     Sarif,
     /// JUnit XML.
     Junit,
+    /// A `v1` `List` of `wgpolicyk8s.io/v1alpha2` PolicyReports and a ClusterPolicyReport
+    /// (`docs/policyreport.md`).
+    PolicyReport,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Table, Format::Json, Format::Sarif, Format::Junit];
+    pub const ALL: [Format; 5] = [
+        Format::Table,
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::PolicyReport,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,6 +53,7 @@ impl Format {
             Format::Json => "json",
             Format::Sarif => "sarif",
             Format::Junit => "junit",
+            Format::PolicyReport => "policyreport",
         }
     }
 }
@@ -60,7 +71,7 @@ impl FromStr for Format {
             .into_iter()
             .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
-                format!("unknown output format `{s}` (expected table, json, sarif or junit)")
+                format!("unknown output format `{s}` (expected table, json, sarif, junit or policyreport)")
             })
     }
 }
@@ -95,6 +106,7 @@ pub fn render(
         Format::Json => json::render(result, opts, out),
         Format::Sarif => sarif::render(result, opts, out),
         Format::Junit => junit::render(result, opts, out),
+        Format::PolicyReport => policyreport::render(result, opts, out),
     }
 }
 
@@ -155,6 +167,8 @@ pub(crate) struct ObjectOut<'a> {
     kind: &'a str,
     namespace: Option<&'a str>,
     name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<&'a str>,
 }
 
 impl<'a> ObjectOut<'a> {
@@ -164,6 +178,7 @@ impl<'a> ObjectOut<'a> {
             kind: &o.kind,
             namespace: o.namespace.as_deref(),
             name: &o.name,
+            uid: o.uid.as_deref(),
         }
     }
 }

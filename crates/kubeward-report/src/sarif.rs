@@ -314,6 +314,17 @@ pub(crate) fn render(
             .iter()
             .map(|n| notification("note", n.message.clone(), &n.file, n.line, 0)),
     );
+    // What a cluster scan could not list: no result is claimed there.
+    notifications.extend(scan.not_visible.iter().map(|nv| {
+        json!({
+            "level": "warning",
+            "message": { "text": format!(
+                "not visible: {} ({} {}): {}",
+                nv.what(), nv.status, nv.reason, nv.message
+            ) },
+            "properties": { "notVisible": nv },
+        })
+    }));
 
     let log = Log {
         schema: SCHEMA_URI,

@@ -84,19 +84,25 @@ pub(crate) fn render(
             Some(ns) => format!("{ns}/{}", o.name),
             None => o.name.to_string(),
         };
-        let place = if o.pos.line > 0 {
-            format!("{}:{}", o.file, o.pos.line)
-        } else {
-            o.file.to_string()
+        let place = match (&o.uid, o.pos.line) {
+            (_, line) if line > 0 => format!("{}:{}", o.file, line),
+            (Some(uid), _) => format!("{} uid {uid}", o.file),
+            (None, _) => o.file.to_string(),
         };
         let header = format!("{} {}", clean(&o.kind), clean(&name));
         writeln!(out, "{}  {}", p.paint(BOLD, &header), clean(&place))?;
         for f in &findings[start..end] {
             let sev = format!("{:<8}", f.severity.as_str().to_ascii_uppercase());
+            // Live objects have no lines: the field's path says where.
+            let at = if f.location.line > 0 {
+                format!("{}:{}", f.location.line, f.location.column)
+            } else {
+                "-".to_string()
+            };
             writeln!(
                 out,
                 "  {:<7}  {}  {} {}  {}",
-                format!("{}:{}", f.location.line, f.location.column),
+                at,
                 p.paint(severity_color(f.severity), &sev),
                 f.rule.code,
                 f.rule.name,
@@ -104,6 +110,9 @@ pub(crate) fn render(
             )?;
             if let Some(e) = &f.evidence {
                 writeln!(out, "    → {}", clean(e))?;
+            }
+            if f.location.line == 0 && !f.path.is_empty() {
+                writeln!(out, "    at {}", clean(&f.path))?;
             }
         }
         writeln!(out)?;
@@ -126,6 +135,31 @@ pub(crate) fn render(
         problems = true;
     }
     if problems {
+        writeln!(out)?;
+    }
+    if !result.not_visible.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            p.paint(
+                BOLD_RED,
+                "Not visible (the API server refused these lists; nothing is claimed about them):"
+            )
+        )?;
+        for nv in &result.not_visible {
+            let why = if nv.message.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", clean(&nv.message))
+            };
+            writeln!(
+                out,
+                "  {} — {} {}{why}",
+                clean(&nv.what()),
+                nv.status,
+                clean(&nv.reason)
+            )?;
+        }
         writeln!(out)?;
     }
 
@@ -167,12 +201,36 @@ pub(crate) fn render(
             )?;
         }
     }
-    write!(
-        out,
-        "  {} in {} scanned",
-        plural(result.objects, "object", "objects"),
-        plural(result.files, "file", "files")
-    )?;
+    if result.clusters.is_empty() {
+        write!(
+            out,
+            "  {} in {} scanned",
+            plural(result.objects, "object", "objects"),
+            plural(result.files, "file", "files")
+        )?;
+    } else {
+        let clusters: Vec<String> = result
+            .clusters
+            .iter()
+            .map(|c| match &c.version {
+                Some(v) => format!("{} ({})", clean(&c.name), clean(v)),
+                None => clean(&c.name),
+            })
+            .collect();
+        write!(
+            out,
+            "  {} of cluster {} scanned",
+            plural(result.objects, "object", "objects"),
+            clusters.join(", ")
+        )?;
+    }
+    if result.repeated > 0 {
+        write!(
+            out,
+            "; {} on pods and ReplicaSets repeating their controller's not shown",
+            plural(result.repeated, "finding", "findings")
+        )?;
+    }
     if result.suppressed > 0 {
         write!(
             out,

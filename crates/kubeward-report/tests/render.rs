@@ -216,7 +216,7 @@ fn json_namespace_and_evidence_are_null_when_absent() {
 #[test]
 fn outputs_show_evidence_verbatim_and_nothing_else_from_the_object() {
     let result = scan(&[("app.yaml", MANIFEST)]);
-    for format in [Format::Table, Format::Json, Format::Sarif, Format::Junit] {
+    for format in Format::ALL {
         let text = output(format, &result, false);
         assert!(
             text.contains("privileged: true"),
@@ -380,7 +380,7 @@ fn junit_escapes_markup_and_control_characters() {
 fn every_format_renders_the_whole_registry() {
     // Rules are added by others over time: every format must render whatever ran.
     let result = scan_with(&all_rules(), &[("app.yaml", MANIFEST)], vec![]);
-    for format in [Format::Table, Format::Json, Format::Sarif, Format::Junit] {
+    for format in Format::ALL {
         let text = output(format, &result, true);
         assert!(text.contains("KW101"), "{format}");
     }

@@ -7,9 +7,12 @@ use crate::engine::{Active, Engine, RuleStats};
 use crate::exceptions::ExceptionProblem;
 #[cfg(test)]
 use kubeward_core::Node;
+use kubeward_core::cluster::{self, ClusterInfo, NotVisible};
 use kubeward_core::view::is_workload_kind;
-use kubeward_core::{Finding, Object, Snapshot, Value};
+use kubeward_core::{Finding, Object, Snapshot, Str, Value};
 use kubeward_load::{Input, LoadError, Loaded, Note, Options, Sink};
+use rustc_hash::FxHashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// Findings per storage chunk, and the room kept free for one object's findings.
@@ -30,6 +33,13 @@ pub struct ScanResult {
     pub suppressed: u64,
     pub files: u64,
     pub objects: u64,
+    /// The clusters the objects came from (live scans and snapshot files).
+    pub clusters: Vec<ClusterInfo>,
+    /// What a cluster scan could not see: no finding is claimed there.
+    pub not_visible: Vec<NotVisible>,
+    /// Findings on pods, ReplicaSets and Jobs that repeat their controller's (same rule, field
+    /// and message): reported once, on the controller.
+    pub repeated: u64,
 }
 
 /// Collects objects into an engine run, whatever their source (files, a cluster, a request).
@@ -46,6 +56,9 @@ pub struct Scan {
     /// Keep workload references for snapshot rules (only when some are selected).
     wants_workloads: bool,
     snapshot: Snapshot,
+    /// For controllers with a uid: hashes of their findings (and their own controller's), so
+    /// the objects they own do not repeat them.
+    controller_findings: FxHashMap<Str, Vec<u64>>,
     result: ScanResult,
 }
 
@@ -59,6 +72,7 @@ impl Scan {
             file_rank: FileRanks::default(),
             last_file: Arc::from(""),
             snapshot: Snapshot::default(),
+            controller_findings: FxHashMap::default(),
             result: ScanResult::default(),
         }
     }
@@ -74,8 +88,23 @@ impl Scan {
             let full = std::mem::replace(&mut self.findings, Vec::with_capacity(CHUNK));
             self.chunks.push(full);
         }
+        if cluster::is_cluster(&object) {
+            self.result.clusters.push(cluster::info(&object));
+            self.result
+                .not_visible
+                .extend(cluster::not_visible(&object));
+        }
+        let first = self.findings.len();
         let oref = self.engine.check_object(&object, &mut self.findings);
-        if self.wants_workloads && object.builtin && is_workload_kind(&object.kind) {
+        if object.uid.is_some() || object.owner.is_some() {
+            self.drop_repeats(&object, first);
+        }
+        // A pod (or ReplicaSet, Job) whose controller was seen is that controller's workload.
+        let owned = object
+            .owner
+            .as_ref()
+            .is_some_and(|o| self.controller_findings.contains_key(o));
+        if self.wants_workloads && object.builtin && is_workload_kind(&object.kind) && !owned {
             let oref = oref.unwrap_or_else(|| Arc::new(object.to_ref()));
             self.snapshot.workloads.push(oref);
         }
@@ -83,6 +112,35 @@ impl Scan {
             Some(Keep::Whole) => self.snapshot.objects.push(object),
             Some(Keep::Metadata) => self.snapshot.objects.push(metadata_only(object)),
             None => {}
+        }
+    }
+
+    /// Drops the new findings (from `first` on) of an owned object that its controller already
+    /// has, and remembers a controller's findings for the objects it owns. Controllers come
+    /// before what they own in a cluster snapshot; in any other order nothing is dropped.
+    fn drop_repeats(&mut self, object: &Object, first: usize) {
+        let inherited = object
+            .owner
+            .as_ref()
+            .and_then(|owner| self.controller_findings.get(owner));
+        let mut mine: Vec<u64> = self.findings[first..].iter().map(repeat_key).collect();
+        if let Some(inherited) = inherited {
+            let tail = self.findings.split_off(first);
+            let before = tail.len();
+            let new = tail
+                .into_iter()
+                .filter(|f| inherited.binary_search(&repeat_key(f)).is_err());
+            self.findings.extend(new);
+            self.result.repeated += (before - (self.findings.len() - first)) as u64;
+            mine.extend(inherited.iter().copied());
+        }
+        if let Some(uid) = &object.uid
+            && object.builtin
+            && is_controller_kind(&object.kind)
+        {
+            mine.sort_unstable();
+            mine.dedup();
+            self.controller_findings.insert(uid.clone(), mine);
         }
     }
 
@@ -208,6 +266,33 @@ impl FileRanks {
             .get(&Self::key(file))
             .map_or(u32::MAX, |(rank, _)| *rank)
     }
+}
+
+/// Kinds whose pod template becomes other objects' specs.
+fn is_controller_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Deployment"
+            | "ReplicaSet"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "Job"
+            | "CronJob"
+            | "ReplicationController"
+    )
+}
+
+/// A finding's identity across a controller and what it owns: rule, field (with the pod
+/// template's prefix removed) and message.
+fn repeat_key(f: &Finding) -> u64 {
+    let path = f
+        .path
+        .strip_prefix("/spec/jobTemplate/spec/template")
+        .or_else(|| f.path.strip_prefix("/spec/template"))
+        .unwrap_or(&f.path);
+    let mut h = rustc_hash::FxHasher::default();
+    (f.rule.code, path, &*f.message).hash(&mut h);
+    h.finish()
 }
 
 /// Merges two sorted runs into one.

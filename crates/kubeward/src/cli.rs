@@ -31,6 +31,16 @@ enum Command {
     /// 2 on an error (bad flags or config, unreadable or malformed input; the other inputs are
     /// still scanned and reported).
     Scan(ScanArgs),
+    /// Save what a cluster scan collects to a snapshot file (no Secret values), to scan later
+    /// offline with `kubeward scan FILE`, diff, or attach to a ticket.
+    ///
+    /// Exit status: 0 when saved, 2 when the cluster could not be read at all.
+    Snapshot(SnapshotArgs),
+    /// Print the manifests that run `kubeward scan --cluster` periodically in the cluster:
+    /// Namespace, ServiceAccount, read-only ClusterRole and binding, NetworkPolicy, CronJob.
+    ///
+    /// `kubeward install-manifests --image REPO@sha256:... | kubectl apply -f -`
+    InstallManifests(InstallArgs),
     /// List every rule: code, name, severity, category, frameworks.
     Rules(RulesArgs),
     /// Show a rule's full documentation.
@@ -43,12 +53,22 @@ enum Command {
 #[derive(Debug, Args)]
 struct ScanArgs {
     /// Files and directories to scan (directories recursively: .yaml, .yml, .json); `-` reads
-    /// standard input (e.g. `helm template x ./chart | kubeward scan -`).
-    #[arg(required = true, value_name = "PATH")]
+    /// standard input (e.g. `helm template x ./chart | kubeward scan -`). A snapshot file saved
+    /// by `kubeward snapshot` is scanned like a manifest.
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json", "sarif", "junit"])]
+    #[command(flatten)]
+    cluster: ClusterArgs,
+
+    /// Output format. `policyreport` writes wgpolicyk8s.io/v1alpha2 PolicyReports (a List to
+    /// pipe into `kubectl apply -f -`).
+    #[arg(long, short = 'f', default_value = "table",
+          value_parser = ["table", "json", "sarif", "junit", "policyreport"])]
     format: String,
 
     /// Write the report to FILE instead of standard output.
@@ -91,6 +111,129 @@ struct ScanArgs {
     max_file_size: u64,
 }
 
+/// Where and how to read a live cluster.
+#[derive(Debug, Args)]
+struct ClusterArgs {
+    /// Scan the live cluster of the current kubeconfig context (or the in-cluster service
+    /// account) instead of files. Needs only get/list: see `kubeward install-manifests`.
+    #[arg(long)]
+    cluster: bool,
+
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    context: Option<String>,
+
+    /// Only these namespaces (repeatable or comma-separated); cluster-scoped objects are
+    /// still read.
+    #[arg(
+        long,
+        short = 'n',
+        value_name = "NAMESPACE",
+        value_delimiter = ',',
+        requires = "cluster"
+    )]
+    namespace: Vec<String>,
+
+    /// Also request Secret values, for credential rules. Values are never printed nor saved.
+    #[arg(long, requires = "cluster")]
+    read_secret_values: bool,
+
+    /// Deadline of each API request, in seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        requires = "cluster"
+    )]
+    request_timeout: u64,
+
+    /// Client-side rate limit in requests per second (0 = none).
+    #[arg(long, value_name = "QPS", default_value_t = 50.0, requires = "cluster")]
+    qps: f64,
+
+    /// Lists in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "cluster")]
+    concurrency: usize,
+
+    /// Objects per list page.
+    #[arg(long, value_name = "N", default_value_t = 500, requires = "cluster")]
+    page_size: u32,
+}
+
+impl ClusterArgs {
+    fn options(&self) -> kubeward_cluster::Options {
+        kubeward_cluster::Options {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            namespaces: self.namespace.clone(),
+            read_secret_values: self.read_secret_values,
+            page_size: self.page_size,
+            concurrency: self.concurrency,
+            qps: self.qps,
+            timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
+            progress: std::io::stderr().is_terminal(),
+            ..kubeward_cluster::Options::default()
+        }
+    }
+
+    /// Collects, with one clear error line when the cluster cannot be read at all.
+    fn collect(&self) -> Result<kubeward_cluster::Collection> {
+        let collection = kubeward_cluster::collect_blocking(&self.options())?;
+        for nv in not_visible(&collection) {
+            eprintln!("kubeward: warning: not visible: {nv}");
+        }
+        Ok(collection)
+    }
+}
+
+/// The refused lists of a collection, one line each.
+fn not_visible(collection: &kubeward_cluster::Collection) -> Vec<String> {
+    collection
+        .not_visible()
+        .iter()
+        .map(|nv| format!("{} ({} {})", nv.what(), nv.status, nv.reason))
+        .collect()
+}
+
+#[derive(Debug, Args)]
+struct InstallArgs {
+    /// Namespace to run in (created by the output).
+    #[arg(long, short = 'n', value_name = "NAMESPACE", default_value = crate::install::DEFAULT_NAMESPACE)]
+    namespace: String,
+
+    /// kubeward image; pin it by digest (`REPO@sha256:...`), KW502 flags a tag.
+    #[arg(long, value_name = "IMAGE")]
+    image: Option<String>,
+
+    /// CronJob schedule (cron syntax or a macro such as @daily).
+    #[arg(long, value_name = "CRON", default_value = crate::install::DEFAULT_SCHEDULE)]
+    schedule: String,
+
+    /// Report format the scan writes to the pod's log.
+    #[arg(long, short = 'f', default_value = crate::install::DEFAULT_FORMAT,
+          value_parser = ["table", "json", "sarif", "junit", "policyreport"])]
+    format: String,
+
+    /// Also grant `list` on secrets, so their metadata (names, types, annotations) is
+    /// scanned. RBAC cannot restrict this to metadata: the account could read values.
+    #[arg(long)]
+    with_secret_metadata: bool,
+}
+
+#[derive(Debug, Args)]
+struct SnapshotArgs {
+    #[command(flatten)]
+    cluster: ClusterArgs,
+
+    /// Write the snapshot to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorChoice {
     Auto,
@@ -127,6 +270,8 @@ pub fn run() -> Result<u8> {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Snapshot(args) => snapshot(&args),
+        Command::InstallManifests(args) => install_manifests(args),
         Command::Rules(args) => rules(&args),
         Command::Explain { rule } => explain(&rule),
     }
@@ -174,16 +319,23 @@ fn scan(args: ScanArgs) -> Result<u8> {
         max_file_size: args.max_file_size,
         ..Options::default()
     };
-    let (inputs, discover_errors) = kubeward_load::discover(&args.paths);
-    if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
-        bail!("`-` (standard input) given more than once");
-    }
     let mut scan = Scan::new(engine);
-    for e in discover_errors {
-        scan.add_error(e);
-    }
-    for input in &inputs {
-        scan.add_input(input, &opts);
+    if args.cluster.cluster {
+        let collection = args.cluster.collect()?;
+        for object in collection.objects() {
+            scan.add_object(object);
+        }
+    } else {
+        let (inputs, discover_errors) = kubeward_load::discover(&args.paths);
+        if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
+            bail!("`-` (standard input) given more than once");
+        }
+        for e in discover_errors {
+            scan.add_error(e);
+        }
+        for input in &inputs {
+            scan.add_input(input, &opts);
+        }
     }
     let result = scan.finish();
 
@@ -227,6 +379,57 @@ fn scan(args: ScanArgs) -> Result<u8> {
     }
     let failing = fail_on.is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
     Ok(u8::from(failing))
+}
+
+fn snapshot(args: &SnapshotArgs) -> Result<u8> {
+    if !args.cluster.cluster {
+        bail!("`kubeward snapshot` reads a live cluster: add --cluster");
+    }
+    let collection = args.cluster.collect()?;
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            kubeward_cluster::write_snapshot(&collection, &mut w)?;
+            w.flush()?;
+            let stats = collection.stats;
+            eprintln!(
+                "kubeward: saved {} objects of `{}` to {} ({} requests, {:.1}s)",
+                stats.objects,
+                collection.name,
+                path.display(),
+                stats.requests,
+                stats.elapsed.as_secs_f64()
+            );
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            kubeward_cluster::write_snapshot(&collection, &mut w)?;
+            w.flush()?;
+        }
+    }
+    Ok(0)
+}
+
+fn install_manifests(args: InstallArgs) -> Result<u8> {
+    let mut opts = crate::install::InstallOptions {
+        namespace: args.namespace,
+        schedule: args.schedule,
+        format: args.format,
+        with_secret_metadata: args.with_secret_metadata,
+        ..Default::default()
+    };
+    if let Some(image) = args.image {
+        opts.image = image;
+    }
+    opts.validate().map_err(anyhow::Error::msg)?;
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    w.write_all(crate::install::install_manifests(&opts).as_bytes())?;
+    w.flush()?;
+    Ok(0)
 }
 
 fn rules(args: &RulesArgs) -> Result<u8> {

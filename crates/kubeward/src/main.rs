@@ -3,6 +3,7 @@
 //! 2 an error (bad flags, bad config, unreadable input).
 
 mod cli;
+mod install;
 
 /// mimalloc: a scan allocates and frees millions of small tree nodes while keeping some
 /// objects for snapshot rules; glibc's allocator fragments under that pattern (measured in

@@ -2,6 +2,7 @@
 
 use crate::Rule;
 
+pub mod cluster;
 pub mod governance;
 pub mod images;
 pub mod network;
@@ -17,4 +18,5 @@ pub static ALL: &[&[&Rule]] = &[
     images::RULES,
     network::RULES,
     governance::RULES,
+    cluster::RULES,
 ];

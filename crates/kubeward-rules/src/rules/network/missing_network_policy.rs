@@ -1,4 +1,5 @@
 use crate::{Check, Cx, Keep, rule};
+use kubeward_core::cluster::{self, NotVisible};
 use kubeward_core::{Object, ObjectRef, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -59,6 +60,7 @@ rule! {
                 ("NetworkPolicy", Keep::Metadata),
                 ("CiliumNetworkPolicy", Keep::Metadata),
                 ("Namespace", Keep::Metadata),
+                ("Cluster", Keep::Whole),
             ],
             check,
         },
@@ -90,7 +92,25 @@ fn check(snapshot: &Snapshot, cx: &mut Cx<'_>) {
         .filter(|o| is_policy(o))
         .map(|o| o.namespace.as_deref().unwrap_or("default"))
         .collect();
+    // Where a cluster scan could not list network policies, nothing is claimed.
+    let unseen: Vec<NotVisible> = snapshot
+        .objects
+        .iter()
+        .filter(|o| cluster::is_cluster(o))
+        .flat_map(cluster::not_visible)
+        .filter(|nv| {
+            nv.resource == "networkpolicies" && matches!(nv.group.as_str(), "networking.k8s.io")
+        })
+        .collect();
+    let visible = |ns: &str| {
+        !unseen
+            .iter()
+            .any(|nv| nv.namespace.as_deref().is_none_or(|n| n == ns))
+    };
     for (ns, list) in workloads {
+        if !visible(ns) {
+            continue;
+        }
         cx.evaluated(1);
         if covered.contains(ns) {
             continue;
