@@ -255,8 +255,12 @@ pub async fn collect(opts: &Options) -> Result<Collection, ClusterError> {
         objects: items.len() as u64,
         elapsed: started.elapsed(),
     };
+    // The uid of kube-system is the de-facto identity of a cluster (it lives as long as the
+    // cluster does): the Cluster object takes it, so findings on it carry a uid too.
+    let uid = lists_uid_of_kube_system(&items);
     let cluster = snapshot::cluster_object(&snapshot::ClusterFacts {
         name: &name,
+        uid: uid.as_deref(),
         server: &server,
         namespaces: &opts.namespaces,
         version: version.as_ref(),
@@ -562,10 +566,18 @@ impl Collector<'_> {
             let mut items = Vec::new();
             let mut token: Option<String> = None;
             loop {
-                let mut query = format!("{path}?limit={}", self.opts.page_size.max(1));
+                // After an expired continue token, one full list without `limit`, as
+                // client-go's pager falls back to.
+                let mut query = if relisted {
+                    format!("{path}?")
+                } else {
+                    format!("{path}?limit={}", self.opts.page_size.max(1))
+                };
                 if metadata_only {
                     query.push_str("&includeObject=Metadata");
                 }
+                let query = query.replace("?&", "?");
+                let mut query = query.trim_end_matches('?').to_string();
                 if let Some(t) = &token {
                     query.push_str("&continue=");
                     query.push_str(&encode(t));
@@ -580,7 +592,7 @@ impl Collector<'_> {
                         });
                     }
                     Ok(Reply::Failed(f)) if f.code == 410 && token.is_some() && !relisted => {
-                        // The continue token expired: start over once, as client-go's pager does.
+                        // The continue token expired (the server compacted): start over once.
                         relisted = true;
                         continue 'relist;
                     }
@@ -762,6 +774,26 @@ fn clean_metadata(meta: &mut Map<String, Value>, secret: bool) {
     if secret && let Some(Value::Object(annotations)) = meta.get_mut("annotations") {
         annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
     }
+}
+
+/// The uid of the `kube-system` Namespace among the collected objects.
+fn lists_uid_of_kube_system(items: &[Box<[u8]>]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Item {
+        kind: String,
+        metadata: Meta,
+    }
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        name: String,
+        uid: Option<String>,
+    }
+    items
+        .iter()
+        .take_while(|b| b.starts_with(br#"{"apiVersion":"v1","kind":"Namespace""#))
+        .filter_map(|b| serde_json::from_slice::<Item>(b).ok())
+        .find(|i| i.kind == "Namespace" && i.metadata.name == "kube-system")
+        .and_then(|i| i.metadata.uid)
 }
 
 /// `metadata.name` of a compact JSON object.

@@ -18,6 +18,7 @@ pub const SNAPSHOT_API_VERSION: &str = KUBEWARD_API_VERSION;
 /// What the `Cluster` object records.
 pub(crate) struct ClusterFacts<'a> {
     pub name: &'a str,
+    pub uid: Option<&'a str>,
     pub server: &'a str,
     pub namespaces: &'a [String],
     pub version: Option<&'a Value>,
@@ -60,10 +61,15 @@ pub(crate) fn cluster_object(f: &ClusterFacts) -> Vec<u8> {
     }
     status.insert("requests".into(), f.requests.into());
     status.insert("secretValues".into(), f.secret_values.into());
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), f.name.into());
+    if let Some(uid) = f.uid {
+        metadata.insert("uid".into(), uid.into());
+    }
     let object = json!({
         "apiVersion": KUBEWARD_API_VERSION,
         "kind": "Cluster",
-        "metadata": {"name": f.name},
+        "metadata": metadata,
         "spec": spec,
         "status": status,
     });
