@@ -7,7 +7,12 @@
 //! kubeward-bench parse [--repeat R] PATH...
 //! kubeward-bench scan [--repeat R] PATH...
 //! kubeward-bench compare [--repeat R] PATH...
+//! kubeward-bench serve --objects N --out KUBECONFIG [--seed S]
 //! ```
+//!
+//! `serve` starts the fixture API server (`kubeward-fixture-api`) with N generated objects,
+//! writes a kubeconfig for it and serves until killed, so `kubeward scan --cluster` can be timed
+//! as its own process.
 //!
 //! Everything runs on one thread. `compare` alternates parse-only and scan runs over the same
 //! input `R` times and reports the best of each and their ratio.
@@ -29,7 +34,8 @@ const USAGE: &str = "usage:
   kubeward-bench gen --dir DIR --size 1GiB [--per-file M] [--seed S]
   kubeward-bench parse [--repeat R] PATH...
   kubeward-bench scan [--repeat R] PATH...
-  kubeward-bench compare [--repeat R] PATH...";
+  kubeward-bench compare [--repeat R] PATH...
+  kubeward-bench serve --objects N --out KUBECONFIG [--seed S]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -99,11 +105,37 @@ fn run(args: &[String]) -> Result<(), String> {
     match cmd.as_str() {
         "gen" => generate(&a),
         "parse" | "scan" | "compare" => measure(cmd, &a),
+        "serve" => serve(&a),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
         }
         other => Err(format!("unknown command {other}")),
+    }
+}
+
+/// Serves N generated objects from the fixture API server until killed.
+fn serve(a: &Args) -> Result<(), String> {
+    let n = a.objects.ok_or("serve needs --objects N")?;
+    let out = a.out.as_ref().ok_or("serve needs --out KUBECONFIG")?;
+    let yaml = kubeward_bench::generate::yaml(a.seed, n);
+    let server = kubeward_fixture_api::FixtureServer::start_blocking(
+        kubeward_fixture_api::FixtureConfig::new().yaml(yaml),
+    )
+    .map_err(|e| format!("cannot start the fixture server: {e}"))?;
+    std::fs::write(
+        out,
+        server.kubeconfig(kubeward_fixture_api::Identity::admin()),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    eprintln!(
+        "serving {} objects at {} (kubeconfig {}); Ctrl-C to stop",
+        server.object_count(),
+        server.url(),
+        out.display()
+    );
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
     }
 }
 

@@ -16,7 +16,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn engine() -> Engine {
-    let rules: Vec<_> = registry().iter().copied().collect();
+    let rules: Vec<_> = registry().to_vec();
     Engine::new(
         &rules,
         &HashMap::new(),

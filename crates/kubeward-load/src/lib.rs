@@ -6,6 +6,7 @@
 //! column, and the rest of the input is still loaded.
 
 mod fast;
+mod snapshot;
 pub mod yaml;
 
 use kubeward_core::{Node, Object, Pos, Source, Value};
@@ -261,6 +262,21 @@ pub fn load_bytes(file: Arc<str>, bytes: &[u8], json: bool, opts: &Options, out:
         });
         return;
     }
+    if let Some(items) = snapshot::split_items(text) {
+        // A kubeward snapshot: parse item by item (see `snapshot`).
+        for (i, (line, chunk)) in items.into_iter().enumerate() {
+            match yaml::parse_one(chunk, line, &opts.limits) {
+                Ok(root) => add_document(&file, 0, root, Some(i as u32), out),
+                Err(e) => out.error(LoadError {
+                    file: file.clone(),
+                    line: e.pos.line,
+                    column: e.pos.col,
+                    message: e.message,
+                }),
+            }
+        }
+        return;
+    }
     yaml::each_document(text, json, &opts.limits, &mut |doc| match doc.root {
         Ok(root) => add_document(&file, doc.index, root, None, out),
         Err(e) => out.error(LoadError {
@@ -505,5 +521,148 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["a.yaml", "b/c.json", "b/z.yml"]);
+    }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::*;
+
+    /// A snapshot as `kubeward snapshot` lays it out, with nested values, unicode and escapes.
+    const SNAPSHOT: &str = r#"{
+  "apiVersion": "kubeward.io/v1alpha1",
+  "kind": "Snapshot",
+  "metadata": {"name":"prod","creationTimestamp":"2026-11-23T21:00:00Z"},
+  "items": [
+    {
+      "apiVersion": "kubeward.io/v1alpha1",
+      "kind": "Cluster",
+      "metadata": {
+        "name": "prod"
+      },
+      "status": {
+        "notVisible": []
+      }
+    },
+    {
+      "apiVersion": "v1",
+      "kind": "Pod",
+      "metadata": {
+        "name": "añb",
+        "namespace": "dev",
+        "annotations": {
+          "x": "a \"quoted\" }, value\\n"
+        }
+      },
+      "spec": {
+        "containers": [
+          {
+            "name": "c",
+            "securityContext": {
+              "privileged": true
+            }
+          }
+        ]
+      }
+    }
+  ]
+}
+"#;
+
+    #[test]
+    fn snapshot_items_load_exactly_as_the_whole_document_does() {
+        assert!(snapshot::split_items(SNAPSHOT).is_some());
+        let mut split = Loaded::default();
+        load_bytes(
+            "s.json".into(),
+            SNAPSHOT.as_bytes(),
+            true,
+            &Options::default(),
+            &mut split,
+        );
+        let mut whole = Loaded::default();
+        let file: Arc<str> = "s.json".into();
+        yaml::each_document(SNAPSHOT, true, &Options::default().limits, &mut |d| {
+            add_document(&file, d.index, d.root.unwrap(), None, &mut whole)
+        });
+        assert!(split.errors.is_empty() && whole.errors.is_empty());
+        assert_eq!(split.objects.len(), 2);
+        assert_eq!(split.objects.len(), whole.objects.len());
+        for (a, b) in split.objects.iter().zip(&whole.objects) {
+            assert_eq!(a.root, b.root, "values and positions");
+            assert_eq!(a.source, b.source);
+        }
+        assert_eq!(split.objects[1].root.pos, Pos::new(16, 5));
+    }
+
+    #[test]
+    fn a_broken_snapshot_item_costs_only_itself() {
+        let broken = SNAPSHOT.replace("\"privileged\": true", "\"privileged\": true]");
+        let mut out = Loaded::default();
+        load_bytes(
+            "s.json".into(),
+            broken.as_bytes(),
+            true,
+            &Options::default(),
+            &mut out,
+        );
+        assert_eq!(out.objects.len(), 1);
+        assert_eq!(out.errors.len(), 1);
+        assert_eq!(out.errors[0].line, 31, "{:?}", out.errors);
+    }
+}
+
+#[cfg(test)]
+mod snapshot_robustness {
+    use super::*;
+
+    /// Every truncation and every deleted line of a snapshot loads without a panic, and every
+    /// error has a position.
+    #[test]
+    fn mutated_snapshots_never_panic() {
+        let text = snapshot_tests_text();
+        let check = |t: &str| {
+            let mut out = Loaded::default();
+            load_bytes(
+                "s.json".into(),
+                t.as_bytes(),
+                true,
+                &Options::default(),
+                &mut out,
+            );
+            for e in &out.errors {
+                assert!(e.line > 0, "{e:?} in {t:?}");
+            }
+        };
+        for cut in (0..text.len()).filter(|&i| text.is_char_boundary(i)) {
+            check(&text[..cut]);
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        for skip in 0..lines.len() {
+            let t: Vec<&str> = lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, l)| *l)
+                .collect();
+            check(&(t.join("\n") + "\n"));
+        }
+    }
+
+    fn snapshot_tests_text() -> String {
+        let mut s = String::from(
+            "{\n  \"apiVersion\": \"kubeward.io/v1alpha1\",\n  \"kind\": \"Snapshot\",\n  \"items\": [\n",
+        );
+        for i in 0..3 {
+            if i > 0 {
+                s.push_str(",\n");
+            }
+            s.push_str(&format!(
+                "    {{\n      \"apiVersion\": \"v1\",\n      \"kind\": \"Pod\",\n      \"metadata\": {{\n        \"name\": \"p{i}\"\n      }},\n      \"spec\": {{\n        \"hostPID\": true\n      }}\n    }}"
+            ));
+        }
+        s.push_str("\n  ]\n}\n");
+        assert!(snapshot::split_items(&s).is_some());
+        s
     }
 }

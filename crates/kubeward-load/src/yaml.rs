@@ -98,6 +98,25 @@ fn parse_chunk(
     saphyr_chunk(chunk, line_offset, index, limits, emit)
 }
 
+/// Parses `chunk` (starting on 0-based line `line_offset` of its file) as exactly one
+/// document.
+pub fn parse_one(chunk: &str, line_offset: u32, limits: &Limits) -> Result<Node, SyntaxError> {
+    let mut docs = Vec::new();
+    parse_chunk(chunk, line_offset, 0, limits, &mut |d| docs.push(d));
+    let mut docs = docs.into_iter();
+    match (docs.next(), docs.next()) {
+        (Some(d), None) => d.root,
+        (Some(_), Some(extra)) => Err(SyntaxError {
+            pos: extra.root.map_or_else(|e| e.pos, |n| n.pos),
+            message: "expected one JSON value per snapshot item".into(),
+        }),
+        (None, _) => Err(SyntaxError {
+            pos: Pos::new(line_offset + 1, 1),
+            message: "empty snapshot item".into(),
+        }),
+    }
+}
+
 /// The complete parser (saphyr), for what the fast path declines. Exposed for differential tests.
 pub fn parse_with_saphyr(chunk: &str, line_offset: u32, limits: &Limits) -> Option<Node> {
     let mut docs = Vec::new();

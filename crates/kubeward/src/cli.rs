@@ -183,6 +183,15 @@ impl ClusterArgs {
     /// Collects, with one clear error line when the cluster cannot be read at all.
     fn collect(&self) -> Result<kubeward_cluster::Collection> {
         let collection = kubeward_cluster::collect_blocking(&self.options())?;
+        let stats = collection.stats;
+        eprintln!(
+            "kubeward: collected {} objects of `{}` in {:.2}s ({} requests, {} retried)",
+            stats.objects,
+            collection.name,
+            stats.elapsed.as_secs_f64(),
+            stats.requests,
+            stats.retried
+        );
         for nv in not_visible(&collection) {
             eprintln!("kubeward: warning: not visible: {nv}");
         }
@@ -393,14 +402,11 @@ fn snapshot(args: &SnapshotArgs) -> Result<u8> {
             let mut w = std::io::BufWriter::new(file);
             kubeward_cluster::write_snapshot(&collection, &mut w)?;
             w.flush()?;
-            let stats = collection.stats;
             eprintln!(
-                "kubeward: saved {} objects of `{}` to {} ({} requests, {:.1}s)",
-                stats.objects,
+                "kubeward: saved {} objects of `{}` to {}",
+                collection.stats.objects,
                 collection.name,
                 path.display(),
-                stats.requests,
-                stats.elapsed.as_secs_f64()
             );
         }
         None => {
