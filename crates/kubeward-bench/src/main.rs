@@ -114,15 +114,19 @@ fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// Serves N generated objects from the fixture API server until killed.
+/// Serves N objects from the fixture API server until killed: generated manifests, each
+/// Deployment followed, as in a running cluster, by its ReplicaSet and two Pods (with uids,
+/// `ownerReferences` and a status).
 fn serve(a: &Args) -> Result<(), String> {
     let n = a.objects.ok_or("serve needs --objects N")?;
     let out = a.out.as_ref().ok_or("serve needs --out KUBECONFIG")?;
-    let yaml = kubeward_bench::generate::yaml(a.seed, n);
-    let server = kubeward_fixture_api::FixtureServer::start_blocking(
-        kubeward_fixture_api::FixtureConfig::new().yaml(yaml),
-    )
-    .map_err(|e| format!("cannot start the fixture server: {e}"))?;
+    let objects = live_objects(a.seed, n);
+    let mut cfg = kubeward_fixture_api::FixtureConfig::new();
+    for o in objects {
+        cfg = cfg.object(o);
+    }
+    let server = kubeward_fixture_api::FixtureServer::start_blocking(cfg)
+        .map_err(|e| format!("cannot start the fixture server: {e}"))?;
     std::fs::write(
         out,
         server.kubeconfig(kubeward_fixture_api::Identity::admin()),
@@ -137,6 +141,76 @@ fn serve(a: &Args) -> Result<(), String> {
     loop {
         std::thread::sleep(std::time::Duration::from_secs(3600));
     }
+}
+
+/// `n` objects as a running cluster holds them.
+fn live_objects(seed: u64, n: u64) -> Vec<serde_json::Value> {
+    use serde_json::json;
+    let mut g = Generator::new(seed);
+    let mut out: Vec<serde_json::Value> = Vec::with_capacity(n as usize);
+    let mut text = String::new();
+    let mut serial = 0u64;
+    let mut uid = || {
+        serial += 1;
+        format!("00000000-0000-4000-8000-{serial:012x}")
+    };
+    while (out.len() as u64) < n {
+        text.clear();
+        g.next_object(&mut text);
+        let mut loaded = kubeward_load::Loaded::default();
+        kubeward_load::load_bytes(
+            "gen.yaml".into(),
+            text.as_bytes(),
+            false,
+            &Options::default(),
+            &mut loaded,
+        );
+        for object in loaded.objects {
+            let mut v = object.root.to_json();
+            if object.kind != "Deployment" {
+                out.push(v);
+                continue;
+            }
+            let ns = object.namespace.as_deref().unwrap_or("default").to_string();
+            let name = object.name.to_string();
+            let d_uid = uid();
+            v["metadata"]["uid"] = json!(d_uid);
+            let template = v["spec"]["template"].clone();
+            let rs_name = format!("{name}-5d8f7c9b4");
+            let rs_uid = uid();
+            let rs = json!({
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": rs_name, "namespace": ns, "uid": rs_uid,
+                    "labels": template["metadata"]["labels"].clone(),
+                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
+                        "name": name, "uid": d_uid, "controller": true, "blockOwnerDeletion": true}]},
+                "spec": {"replicas": 2, "selector": v["spec"]["selector"].clone(), "template": template},
+                "status": {"replicas": 2, "readyReplicas": 2, "availableReplicas": 2},
+            });
+            out.push(v);
+            out.push(rs);
+            for p in ["x2x9q", "k7m4d"] {
+                let mut spec = template["spec"].clone();
+                spec["nodeName"] = json!("node-1");
+                out.push(json!({
+                    "apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": format!("{rs_name}-{p}"), "namespace": ns, "uid": uid(),
+                        "labels": template["metadata"]["labels"].clone(),
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                            "name": rs_name, "uid": rs_uid, "controller": true, "blockOwnerDeletion": true}]},
+                    "spec": spec,
+                    "status": {"phase": "Running", "hostIP": "10.0.0.11", "podIP": "10.244.1.17",
+                        "conditions": [{"type": "Ready", "status": "True"}],
+                        "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0,
+                            "image": "registry.example.com/shop/app:1.0",
+                            "imageID": "registry.example.com/shop/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                            "containerID": "containerd://0123456789abcdef"}]},
+                }));
+            }
+        }
+    }
+    out.truncate(n as usize);
+    out
 }
 
 fn generate(a: &Args) -> Result<(), String> {
