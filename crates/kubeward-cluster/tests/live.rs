@@ -533,3 +533,68 @@ fn unreachable_servers_rejected_credentials_and_unknown_contexts_are_one_line_er
     );
     assert!(!text.contains('\n'), "{text}");
 }
+
+#[test]
+fn exec_credential_plugins_are_run_for_the_token() {
+    // What `aws eks get-token` or `kubelogin` do: print an ExecCredential with a token.
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(FixtureConfig::new().path(fixtures()));
+    let ca = kube_ca_data(&server.kubeconfig(Identity::admin()));
+    let plugin = dir.path().join("get-token.sh");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{}\"}}}}'\n",
+            kubeward_fixture_api::ADMIN_TOKEN
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let kubeconfig = format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: fixture
+  cluster:
+    server: {}
+    certificate-authority-data: {ca}
+users:
+- name: exec-user
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: {}
+      interactiveMode: Never
+contexts:
+- name: exec@fixture
+  context: {{cluster: fixture, user: exec-user}}
+current-context: exec@fixture
+",
+        server.url(),
+        plugin.display()
+    );
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, kubeconfig).unwrap();
+    let collection = collect_blocking(&Options {
+        kubeconfig: Some(path),
+        ..Options::default()
+    })
+    .expect("the plugin's token is accepted");
+    assert_eq!(collection.name, "exec@fixture");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.user.as_deref() == Some(ADMIN_USER))
+    );
+}
+
+/// The `certificate-authority-data` of a kubeconfig.
+fn kube_ca_data(kubeconfig: &str) -> String {
+    kubeconfig
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("certificate-authority-data:"))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .expect("the fixture kubeconfig has a CA")
+}

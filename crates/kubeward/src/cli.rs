@@ -12,10 +12,12 @@ use kubeward_rules::{Engine, registry, select};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-/// Secures Kubernetes: finds what attackers use against a cluster, in manifests, before it ships.
+/// Secures Kubernetes: finds what attackers use against a cluster, in manifests before they
+/// ship and in live clusters.
 ///
-/// Every finding names the exact file:line, the rule (KWxxx), its severity and the MITRE ATT&CK
-/// tactic it enables. See `kubeward rules` and `kubeward explain KW101`.
+/// Every finding names the exact file:line (or, on a live cluster, the object and its uid), the
+/// rule (KWxxx), its severity and the MITRE ATT&CK tactic it enables. See `kubeward rules` and
+/// `kubeward explain KW101`.
 #[derive(Debug, Parser)]
 #[command(name = "kubeward", version, propagate_version = true)]
 struct Cli {
@@ -25,11 +27,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Scan Kubernetes manifests (files, directories, `-` for stdin) for security problems.
+    /// Scan Kubernetes manifests (files, directories, `-` for stdin, snapshot files) or a live
+    /// cluster (`--cluster`) for security problems.
     ///
     /// Exit status: 0 when nothing at or above --fail-on was found, 1 when something was,
-    /// 2 on an error (bad flags or config, unreadable or malformed input; the other inputs are
-    /// still scanned and reported).
+    /// 2 on an error (bad flags or config, unreadable or malformed input: the other inputs are
+    /// still scanned and reported; a cluster that cannot be reached or refuses the credentials).
+    /// Lists a cluster refuses (403) are reported as not visible, not as errors.
     Scan(ScanArgs),
     /// Save what a cluster scan collects to a snapshot file (no Secret values), to scan later
     /// offline with `kubeward scan FILE`, diff, or attach to a ticket.
