@@ -9,43 +9,9 @@
 
 mod common;
 
-use common::{data, findings};
-
-/// One oracle file: Checkov's verdict, ours, and why they differ when they do.
-struct Case {
-    code: &'static str,
-    file: &'static str,
-    /// Does Checkov flag it?
-    theirs: bool,
-    /// Does kubeward flag it?
-    ours: bool,
-    /// Why we differ (required when `theirs != ours`).
-    why: &'static str,
-}
+use common::{Case, check};
 
 const CHECKOV: &str = "manifests/checkov-k8s-tests/tests/kubernetes/checks";
-
-fn check(base: &str, cases: &[Case]) {
-    let root = data().join(base);
-    let mut problems = Vec::new();
-    for c in cases {
-        assert!(
-            c.theirs == c.ours || !c.why.is_empty(),
-            "{}: a disagreement needs a reason",
-            c.file
-        );
-        let n = findings(c.code, &root.join(c.file));
-        if (n > 0) != c.ours {
-            problems.push(format!(
-                "{} on {}: expected {}, got {n} finding(s)",
-                c.code,
-                c.file,
-                if c.ours { "a finding" } else { "none" }
-            ));
-        }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
-}
 
 #[test]
 fn checkov_default_service_account_vs_kw807() {

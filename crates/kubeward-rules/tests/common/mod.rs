@@ -48,3 +48,39 @@ pub fn findings(code: &str, path: &Path) -> usize {
     );
     result.findings.len()
 }
+
+/// One oracle file: the other tool's verdict, ours, and why they differ when they do.
+pub struct Case {
+    pub code: &'static str,
+    pub file: &'static str,
+    /// Does the other tool flag it?
+    pub theirs: bool,
+    /// Does kubeward flag it?
+    pub ours: bool,
+    /// Why we differ (required when `theirs != ours`).
+    pub why: &'static str,
+}
+
+/// Runs each case's rule on its file under `data()/base` and fails listing every case whose
+/// verdict is not ours.
+pub fn check(base: &str, cases: &[Case]) {
+    let root = data().join(base);
+    let mut problems = Vec::new();
+    for c in cases {
+        assert!(
+            c.theirs == c.ours || !c.why.is_empty(),
+            "{}: a disagreement needs a reason",
+            c.file
+        );
+        let n = findings(c.code, &root.join(c.file));
+        if (n > 0) != c.ours {
+            problems.push(format!(
+                "{} on {}: expected {}, got {n} finding(s)",
+                c.code,
+                c.file,
+                if c.ours { "a finding" } else { "none" }
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
