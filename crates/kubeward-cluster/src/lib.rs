@@ -822,7 +822,7 @@ impl Progress {
                 indicatif::ProgressDrawTarget::stderr(),
             );
             if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} collecting [{bar:30}] {pos}/{len} kinds, {msg}",
+                "{spinner} collecting {pos}/{len} kinds [{bar:20}] {wide_msg}",
             ) {
                 bar.set_style(style.progress_chars("=> "));
             }

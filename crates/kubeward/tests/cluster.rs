@@ -267,3 +267,33 @@ fn install_manifests_pass_every_rule_when_the_image_is_pinned() {
     );
     assert_eq!(json(&scan)["summary"]["findings"], 0);
 }
+
+#[test]
+fn a_progress_bar_is_drawn_on_a_terminal_only() {
+    let (_server, _dir, kubeconfig) = cluster(FixtureConfig::new(), Identity::admin());
+    // `script` gives the command a pseudo-terminal, as a person's shell would.
+    let command = format!(
+        "{} scan --cluster --kubeconfig {kubeconfig} --format json -o /dev/null",
+        env!("CARGO_BIN_EXE_kubeward")
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("COLUMNS", "100")
+        .output()
+        .expect("`script` (util-linux) runs");
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(tty.contains("collecting"), "{tty}");
+    assert!(tty.contains("/25 kinds"), "{tty}");
+    // Without a terminal: no bar, only the summary line.
+    let plain = kubeward(&[
+        "scan",
+        "--cluster",
+        "--kubeconfig",
+        &kubeconfig,
+        "--format",
+        "json",
+    ]);
+    let err = stderr(&plain);
+    assert!(!err.contains("collecting"), "{err}");
+    assert!(err.starts_with("kubeward: collected "), "{err}");
+}
