@@ -642,7 +642,10 @@ fn refused(
     NotVisible {
         group: r.group.to_string(),
         resource: r.plural.to_string(),
-        namespace: namespace.filter(|_| r.namespaced).map(str::to_string),
+        // A namespaced kind's namespace, or the Namespace fetched by name.
+        namespace: namespace
+            .filter(|_| r.namespaced || r.plural == "namespaces")
+            .map(str::to_string),
         status,
         reason,
         message,

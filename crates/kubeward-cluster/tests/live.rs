@@ -3,7 +3,9 @@
 
 use kubeward_cluster::{ClusterError, Collection, Options, collect_blocking, write_snapshot};
 use kubeward_core::Finding;
-use kubeward_fixture_api::{ADMIN_USER, FixtureConfig, FixtureServer, Identity, KubeconfigContext};
+use kubeward_fixture_api::{
+    ADMIN_USER, FixtureConfig, FixtureServer, ForbidRule, Identity, KubeconfigContext, Scope,
+};
 use kubeward_rules::exceptions::{Date, Exceptions};
 use kubeward_rules::scan::{Scan, ScanResult};
 use kubeward_rules::{Engine, registry};
@@ -597,4 +599,26 @@ fn kube_ca_data(kubeconfig: &str) -> String {
         .find_map(|l| l.trim().strip_prefix("certificate-authority-data:"))
         .map(|v| v.trim().trim_matches('"').to_string())
         .expect("the fixture kubeconfig has a CA")
+}
+
+#[test]
+fn a_namespace_scope_records_a_refused_namespace_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(
+        FixtureConfig::new()
+            .path(fixtures())
+            .token("dave-token", "dave", &[])
+            .forbid(ForbidRule {
+                subject: Some("dave".into()),
+                resource: "namespaces".into(),
+                scope: Scope::Any,
+                verbs: Vec::new(),
+            }),
+    );
+    let mut opts = options_for(&server, Identity::Token("dave-token".into()), dir.path());
+    opts.namespaces = vec!["dev".into()];
+    let collection = collect_blocking(&opts).unwrap();
+    let what: Vec<String> = collection.not_visible().iter().map(|n| n.what()).collect();
+    assert_eq!(what, ["namespace dev (the Namespace object)"]);
+    assert!(collection.objects().any(|o| o.kind == "Deployment"));
 }

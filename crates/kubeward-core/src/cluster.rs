@@ -73,6 +73,10 @@ impl NotVisible {
             format!("{}.{}", self.resource, self.group)
         };
         match &self.namespace {
+            // The Namespace object itself, fetched by name for a `--namespace` scan.
+            Some(ns) if self.group.is_empty() && self.resource == "namespaces" => {
+                format!("namespace {ns} (the Namespace object)")
+            }
             Some(ns) => format!("{resource} in namespace {ns}"),
             None => format!("{resource} (cluster-wide)"),
         }
