@@ -45,6 +45,10 @@ enum Command {
     ///
     /// `kubeward install-manifests --image REPO@sha256:... | kubectl apply -f -`
     InstallManifests(InstallArgs),
+    /// RBAC questions answered with the API server's semantics (aggregation, RoleBinding
+    /// scoping, subresources, resourceNames, Kubernetes' default roles included).
+    #[command(subcommand)]
+    Rbac(RbacCommand),
     /// List every rule: code, name, severity, category, frameworks.
     Rules(RulesArgs),
     /// Show a rule's full documentation.
@@ -118,18 +122,8 @@ struct ScanArgs {
 /// Where and how to read a live cluster.
 #[derive(Debug, Args)]
 struct ClusterArgs {
-    /// Scan the live cluster of the current kubeconfig context (or the in-cluster service
-    /// account) instead of files. Needs only get/list: see `kubeward install-manifests`.
-    #[arg(long)]
-    cluster: bool,
-
-    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, value_name = "FILE", requires = "cluster")]
-    kubeconfig: Option<PathBuf>,
-
-    /// Kubeconfig context to use (default: the current context).
-    #[arg(long, value_name = "NAME", requires = "cluster")]
-    context: Option<String>,
+    #[command(flatten)]
+    conn: ClusterConn,
 
     /// Only these namespaces (repeatable or comma-separated); cluster-scoped objects are
     /// still read.
@@ -141,6 +135,23 @@ struct ClusterArgs {
         requires = "cluster"
     )]
     namespace: Vec<String>,
+}
+
+/// How to connect to a live cluster.
+#[derive(Debug, Args)]
+struct ClusterConn {
+    /// Read the live cluster of the current kubeconfig context (or the in-cluster service
+    /// account) instead of files. Needs only get/list: see `kubeward install-manifests`.
+    #[arg(long)]
+    cluster: bool,
+
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    context: Option<String>,
 
     /// Also request Secret values, for credential rules. Values are never printed nor saved.
     #[arg(long, requires = "cluster")]
@@ -168,12 +179,12 @@ struct ClusterArgs {
     page_size: u32,
 }
 
-impl ClusterArgs {
-    fn options(&self) -> kubeward_cluster::Options {
+impl ClusterConn {
+    fn options(&self, namespaces: &[String]) -> kubeward_cluster::Options {
         kubeward_cluster::Options {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
-            namespaces: self.namespace.clone(),
+            namespaces: namespaces.to_vec(),
             read_secret_values: self.read_secret_values,
             page_size: self.page_size,
             concurrency: self.concurrency,
@@ -185,8 +196,8 @@ impl ClusterArgs {
     }
 
     /// Collects, with one clear error line when the cluster cannot be read at all.
-    fn collect(&self) -> Result<kubeward_cluster::Collection> {
-        let collection = kubeward_cluster::collect_blocking(&self.options())?;
+    fn collect(&self, namespaces: &[String]) -> Result<kubeward_cluster::Collection> {
+        let collection = kubeward_cluster::collect_blocking(&self.options(namespaces))?;
         let stats = collection.stats;
         eprintln!(
             "kubeward: collected {} objects of `{}` in {:.2}s ({} requests, {} retried)",
@@ -203,6 +214,16 @@ impl ClusterArgs {
     }
 }
 
+impl ClusterArgs {
+    fn cluster(&self) -> bool {
+        self.conn.cluster
+    }
+
+    fn collect(&self) -> Result<kubeward_cluster::Collection> {
+        self.conn.collect(&self.namespace)
+    }
+}
+
 /// The refused lists of a collection, one line each.
 fn not_visible(collection: &kubeward_cluster::Collection) -> Vec<String> {
     collection
@@ -210,6 +231,90 @@ fn not_visible(collection: &kubeward_cluster::Collection) -> Vec<String> {
         .iter()
         .map(|nv| format!("{} ({} {})", nv.what(), nv.status, nv.reason))
         .collect()
+}
+
+#[derive(Debug, Subcommand)]
+enum RbacCommand {
+    /// Who may make a request: every subject, with the binding, role and rule that allow it.
+    ///
+    /// `kubeward rbac who-can create pods/exec -n prod k8s/`. Exit status 0 (2 on an error).
+    WhoCan {
+        /// Verb: get, list, watch, create, update, patch, delete, bind, escalate, impersonate...
+        verb: String,
+        /// `pods`, `pods/exec`, `deployments.apps`, `deployments.apps/scale`, or a
+        /// non-resource URL such as `/metrics`.
+        resource: String,
+        #[command(flatten)]
+        query: RbacQuery,
+    },
+    /// May a user make a request, and through which binding.
+    ///
+    /// `kubeward rbac can system:serviceaccount:ci:deployer get secrets -n prod k8s/`.
+    /// Exit status 0 when allowed, 1 when not (like `kubectl auth can-i`), 2 on an error.
+    Can {
+        /// User name (`alice`, `system:serviceaccount:NS:NAME`, `system:anonymous`).
+        user: String,
+        verb: String,
+        resource: String,
+        /// Groups the user is in (repeatable); `system:authenticated` and the service-account
+        /// groups are added as the API server does.
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+        #[command(flatten)]
+        query: RbacQuery,
+    },
+    /// Risky grants as findings: the RBAC rules (KW2xx) of `scan` alone.
+    Risks(ScanArgs),
+}
+
+#[derive(Debug, Args)]
+struct RbacQuery {
+    /// Namespace of the request (omit for cluster-wide: only ClusterRoleBindings then apply).
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    namespace: Option<String>,
+
+    /// Name of the object, for rules limited by resourceNames.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json"])]
+    format: String,
+
+    /// Manifests (files, directories, `-`) or snapshot files to read the RBAC objects from.
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
+    paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    cluster: ClusterConn,
+}
+
+impl RbacQuery {
+    /// The objects to judge: from files, or from the cluster.
+    fn objects(&self) -> Result<Vec<kubeward_core::Object>> {
+        if self.cluster.cluster {
+            let collection = self.cluster.collect(&[])?;
+            return Ok(collection.objects().collect());
+        }
+        let (inputs, discover_errors) = kubeward_load::discover(&self.paths);
+        let mut loaded = kubeward_load::Loaded::default();
+        for input in &inputs {
+            kubeward_load::load_input(input, &Options::default(), &mut loaded);
+        }
+        let errors: Vec<String> = discover_errors
+            .iter()
+            .chain(&loaded.errors)
+            .map(ToString::to_string)
+            .collect();
+        if !errors.is_empty() {
+            bail!("{}", errors.join("\n"));
+        }
+        Ok(loaded.objects)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -285,6 +390,7 @@ pub fn run() -> Result<u8> {
         Command::Scan(args) => scan(args),
         Command::Snapshot(args) => snapshot(&args),
         Command::InstallManifests(args) => install_manifests(args),
+        Command::Rbac(cmd) => rbac(cmd),
         Command::Rules(args) => rules(&args),
         Command::Explain { rule } => explain(&rule),
     }
@@ -333,7 +439,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
         ..Options::default()
     };
     let mut scan = Scan::new(engine);
-    if args.cluster.cluster {
+    if args.cluster.cluster() {
         let collection = args.cluster.collect()?;
         for object in collection.objects() {
             scan.add_object(object);
@@ -395,7 +501,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
 }
 
 fn snapshot(args: &SnapshotArgs) -> Result<u8> {
-    if !args.cluster.cluster {
+    if !args.cluster.cluster() {
         bail!("`kubeward snapshot` reads a live cluster: add --cluster");
     }
     let collection = args.cluster.collect()?;
@@ -421,6 +527,65 @@ fn snapshot(args: &SnapshotArgs) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+fn rbac(cmd: RbacCommand) -> Result<u8> {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let code = match cmd {
+        RbacCommand::WhoCan {
+            verb,
+            resource,
+            query,
+        } => {
+            let req = crate::rbac_cmd::parse_request(
+                &verb,
+                &resource,
+                query.namespace.as_deref(),
+                query.name.as_deref(),
+            )?;
+            let objects = query.objects()?;
+            let rbac = crate::rbac_cmd::rbac_of(&objects);
+            let grants = rbac.who_can(&req);
+            let title = format!("who can {}:", req.describe());
+            crate::rbac_cmd::write_grants(&mut w, query.format == "json", &title, &req, &grants)?;
+            0
+        }
+        RbacCommand::Can {
+            user,
+            verb,
+            resource,
+            groups,
+            query,
+        } => {
+            let req = crate::rbac_cmd::parse_request(
+                &verb,
+                &resource,
+                query.namespace.as_deref(),
+                query.name.as_deref(),
+            )?;
+            let objects = query.objects()?;
+            let rbac = crate::rbac_cmd::rbac_of(&objects);
+            let groups: Vec<kubeward_core::Str> =
+                groups.iter().map(|g| g.as_str().into()).collect();
+            let grants = rbac.can(&user, &groups, &req);
+            let verdict = if grants.is_empty() { "no" } else { "yes" };
+            let title = format!(
+                "{verdict}: {user} may{} {}",
+                if grants.is_empty() { " not" } else { "" },
+                req.describe()
+            );
+            crate::rbac_cmd::write_grants(&mut w, query.format == "json", &title, &req, &grants)?;
+            u8::from(grants.is_empty())
+        }
+        RbacCommand::Risks(mut args) => {
+            drop(w);
+            args.select.push("KW2".to_string());
+            return scan(args);
+        }
+    };
+    w.flush()?;
+    Ok(code)
 }
 
 fn install_manifests(args: InstallArgs) -> Result<u8> {
@@ -523,4 +688,16 @@ fn explain(code: &str) -> Result<u8> {
     let mut w = stdout.lock();
     w.write_all(out.as_bytes())?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks (unique flags, valid requirements) on every subcommand.
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

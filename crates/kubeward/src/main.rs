@@ -4,6 +4,7 @@
 
 mod cli;
 mod install;
+mod rbac_cmd;
 
 /// mimalloc: a scan allocates and frees millions of small tree nodes while keeping some
 /// objects for snapshot rules; glibc's allocator fragments under that pattern (measured in
