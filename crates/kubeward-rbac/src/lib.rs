@@ -9,6 +9,7 @@
 //! and [`Rbac::can`] (may this user do it, and why).
 
 pub mod eval;
+pub mod graph;
 pub mod model;
 
 pub use eval::{Grant, Request, Scope, implied_groups, rule_allows, subject_covers};

@@ -49,6 +49,12 @@ enum Command {
     /// scoping, subresources, resourceNames, Kubernetes' default roles included).
     #[command(subcommand)]
     Rbac(RbacCommand),
+    /// Attack paths: how an attacker gets from an exposed workload, any pod, or an anonymous or
+    /// authenticated user to cluster-admin, root on a node, or kube-system's secrets.
+    ///
+    /// One shortest path per entry point and target, each hop with its technique and evidence.
+    /// Exit status: 0 when no path was found, 1 when one was, 2 on an error.
+    Paths(PathsArgs),
     /// List every rule: code, name, severity, category, frameworks.
     Rules(RulesArgs),
     /// Show a rule's full documentation.
@@ -296,25 +302,57 @@ struct RbacQuery {
 impl RbacQuery {
     /// The objects to judge: from files, or from the cluster.
     fn objects(&self) -> Result<Vec<kubeward_core::Object>> {
-        if self.cluster.cluster {
-            let collection = self.cluster.collect(&[])?;
-            return Ok(collection.objects().collect());
-        }
-        let (inputs, discover_errors) = kubeward_load::discover(&self.paths);
-        let mut loaded = kubeward_load::Loaded::default();
-        for input in &inputs {
-            kubeward_load::load_input(input, &Options::default(), &mut loaded);
-        }
-        let errors: Vec<String> = discover_errors
-            .iter()
-            .chain(&loaded.errors)
-            .map(ToString::to_string)
-            .collect();
-        if !errors.is_empty() {
-            bail!("{}", errors.join("\n"));
-        }
-        Ok(loaded.objects)
+        read_objects(&self.paths, &self.cluster)
     }
+}
+
+/// Every object of the inputs (or of the live cluster); any load error is an error.
+fn read_objects(paths: &[PathBuf], cluster: &ClusterConn) -> Result<Vec<kubeward_core::Object>> {
+    if cluster.cluster {
+        let collection = cluster.collect(&[])?;
+        return Ok(collection.objects().collect());
+    }
+    let (inputs, discover_errors) = kubeward_load::discover(paths);
+    let mut loaded = kubeward_load::Loaded::default();
+    for input in &inputs {
+        kubeward_load::load_input(input, &Options::default(), &mut loaded);
+    }
+    let errors: Vec<String> = discover_errors
+        .iter()
+        .chain(&loaded.errors)
+        .map(ToString::to_string)
+        .collect();
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    Ok(loaded.objects)
+}
+
+#[derive(Debug, Args)]
+struct PathsArgs {
+    /// Start only from here: `pod:NS/NAME`, `pod:NS/KIND/NAME`, `identity:USER`
+    /// (`system:serviceaccount:NS:NAME`, `system:anonymous`), `sa:NS/NAME`, `group:NAME`.
+    #[arg(long, value_name = "ENTRY")]
+    from: Option<String>,
+
+    /// Output format: a table, JSON (docs/paths.md), Graphviz DOT or Mermaid.
+    #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json", "dot", "mermaid"])]
+    format: String,
+
+    /// With dot or mermaid: draw the whole graph, not only the paths.
+    #[arg(long)]
+    whole_graph: bool,
+
+    /// Manifests (files, directories, `-`) or snapshot files.
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
+    paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    cluster: ClusterConn,
 }
 
 #[derive(Debug, Args)]
@@ -391,6 +429,7 @@ pub fn run() -> Result<u8> {
         Command::Snapshot(args) => snapshot(&args),
         Command::InstallManifests(args) => install_manifests(args),
         Command::Rbac(cmd) => rbac(cmd),
+        Command::Paths(args) => paths(&args),
         Command::Rules(args) => rules(&args),
         Command::Explain { rule } => explain(&rule),
     }
@@ -527,6 +566,34 @@ fn snapshot(args: &SnapshotArgs) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+fn paths(args: &PathsArgs) -> Result<u8> {
+    use kubeward_rbac::graph::{DiagramOptions, EntrySpec, Graph};
+    let from: Option<EntrySpec> = match &args.from {
+        Some(s) => Some(s.parse().map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let objects = read_objects(&args.paths, &args.cluster)?;
+    let rbac = kubeward_rbac::Rbac::new(&objects);
+    let graph = Graph::build(&objects, &rbac);
+    let found = match &from {
+        Some(spec) => graph.paths_from(spec).map_err(anyhow::Error::msg)?,
+        None => graph.critical_paths(),
+    };
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let diagram = DiagramOptions {
+        whole_graph: args.whole_graph,
+    };
+    match args.format.as_str() {
+        "json" => kubeward_rbac::graph::write_json(&mut w, &graph, &found)?,
+        "dot" => kubeward_rbac::graph::write_dot(&mut w, &graph, &found, diagram)?,
+        "mermaid" => kubeward_rbac::graph::write_mermaid(&mut w, &graph, &found, diagram)?,
+        _ => kubeward_rbac::graph::write_table(&mut w, &found)?,
+    }
+    w.flush()?;
+    Ok(u8::from(!found.is_empty()))
 }
 
 fn rbac(cmd: RbacCommand) -> Result<u8> {

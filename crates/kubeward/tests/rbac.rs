@@ -126,3 +126,45 @@ fn unknown_resources_and_missing_inputs_are_errors() {
     let out = kubeward(&["rbac", "who-can", "get", "pods", "does-not-exist.yaml"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn paths_on_the_examples() {
+    let insecure = repo().join("examples/insecure");
+    let out = kubeward(&["paths", insecure.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "paths found");
+    let t = text(&out);
+    assert!(t.starts_with("[critical] internet: "), "{t}");
+    assert!(t.contains("ENDPOINT_EXPLOIT"), "{t}");
+    assert!(t.contains("=> cluster-admin"), "{t}");
+
+    let hardened = repo().join("examples/hardened");
+    let out = kubeward(&["paths", hardened.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let json = kubeward(&[
+        "paths",
+        "--from",
+        "pod:shop/frontend",
+        "--format",
+        "json",
+        insecure.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let paths = v["paths"].as_array().unwrap();
+    assert!(!paths.is_empty());
+    assert!(
+        paths.iter().all(|p| p["entry"]["id"]
+            .as_str()
+            .unwrap()
+            .contains("shop/Deployment/frontend")),
+        "{v}"
+    );
+    let dot = kubeward(&["paths", "-f", "dot", insecure.to_str().unwrap()]);
+    assert!(text(&dot).starts_with("digraph"), "{}", text(&dot));
+    let bad = kubeward(&["paths", "--from", "nowhere", insecure.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+}
