@@ -7,12 +7,14 @@ pub mod governance;
 pub mod images;
 pub mod network;
 pub mod pss;
+pub mod rbac;
 pub mod secrets;
 pub mod workload;
 
 /// Every group of built-in rules.
 pub static ALL: &[&[&Rule]] = &[
     pss::RULES,
+    rbac::RULES,
     workload::RULES,
     secrets::RULES,
     images::RULES,
