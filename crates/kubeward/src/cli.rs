@@ -287,23 +287,8 @@ struct RbacQuery {
     #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json"])]
     format: String,
 
-    /// Manifests (files, directories, `-`) or snapshot files to read the RBAC objects from.
-    #[arg(
-        required_unless_present = "cluster",
-        conflicts_with = "cluster",
-        value_name = "PATH"
-    )]
-    paths: Vec<PathBuf>,
-
     #[command(flatten)]
-    cluster: ClusterConn,
-}
-
-impl RbacQuery {
-    /// The objects to judge: from files, or from the cluster.
-    fn objects(&self) -> Result<Vec<kubeward_core::Object>> {
-        read_objects(&self.paths, &self.cluster)
-    }
+    input: Inputs,
 }
 
 /// Every object of the inputs (or of the live cluster); any load error is an error.
@@ -343,6 +328,13 @@ struct PathsArgs {
     #[arg(long)]
     whole_graph: bool,
 
+    #[command(flatten)]
+    input: Inputs,
+}
+
+/// Where the objects of `rbac` and `paths` come from.
+#[derive(Debug, Args)]
+struct Inputs {
     /// Manifests (files, directories, `-`) or snapshot files.
     #[arg(
         required_unless_present = "cluster",
@@ -353,6 +345,13 @@ struct PathsArgs {
 
     #[command(flatten)]
     cluster: ClusterConn,
+}
+
+impl Inputs {
+    /// Every object of the inputs (or of the live cluster); any load error is an error.
+    fn objects(&self) -> Result<Vec<kubeward_core::Object>> {
+        read_objects(&self.paths, &self.cluster)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -574,7 +573,7 @@ fn paths(args: &PathsArgs) -> Result<u8> {
         Some(s) => Some(s.parse().map_err(anyhow::Error::msg)?),
         None => None,
     };
-    let objects = read_objects(&args.paths, &args.cluster)?;
+    let objects = args.input.objects()?;
     let rbac = kubeward_rbac::Rbac::new(&objects);
     let graph = Graph::build(&objects, &rbac);
     let found = match &from {
@@ -611,7 +610,7 @@ fn rbac(cmd: RbacCommand) -> Result<u8> {
                 query.namespace.as_deref(),
                 query.name.as_deref(),
             )?;
-            let objects = query.objects()?;
+            let objects = query.input.objects()?;
             let rbac = crate::rbac_cmd::rbac_of(&objects);
             let grants = rbac.who_can(&req);
             let title = format!("who can {}:", req.describe());
@@ -631,7 +630,7 @@ fn rbac(cmd: RbacCommand) -> Result<u8> {
                 query.namespace.as_deref(),
                 query.name.as_deref(),
             )?;
-            let objects = query.objects()?;
+            let objects = query.input.objects()?;
             let rbac = crate::rbac_cmd::rbac_of(&objects);
             let groups: Vec<kubeward_core::Str> =
                 groups.iter().map(|g| g.as_str().into()).collect();
