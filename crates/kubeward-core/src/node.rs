@@ -202,6 +202,22 @@ impl Node {
         n
     }
 
+    /// Frees the spare capacity of every list and map of the tree (a tree that is kept for a
+    /// while, after the loader grew its vectors).
+    pub fn shrink_to_fit(&mut self) {
+        match &mut self.value {
+            Value::Seq(items) => {
+                items.shrink_to_fit();
+                items.iter_mut().for_each(Node::shrink_to_fit);
+            }
+            Value::Map(entries) => {
+                entries.shrink_to_fit();
+                entries.iter_mut().for_each(|e| e.value.shrink_to_fit());
+            }
+            _ => {}
+        }
+    }
+
     /// Converts to a `serde_json::Value` (positions are dropped).
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;

@@ -4,7 +4,8 @@
 //! a reference ([`ObjectRef`]) to each workload, so memory stays bounded by what rules need.
 
 use crate::object::{Object, ObjectRef};
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -12,6 +13,49 @@ pub struct Snapshot {
     pub objects: Vec<Object>,
     /// Every workload (object with a pod template) seen.
     pub workloads: Vec<Arc<ObjectRef>>,
+    /// Results several snapshot rules share (the RBAC analysis), computed by the first rule
+    /// that asks. Valid for the objects as they were then: a snapshot is built, then checked.
+    pub memo: Memo,
+}
+
+/// Shared, lazily computed values of one snapshot, by key.
+#[derive(Default)]
+pub struct Memo(Mutex<Vec<(&'static str, Arc<dyn Any + Send + Sync>)>>);
+
+impl Memo {
+    /// The value under `key`, computed by `init` the first time.
+    pub fn get_or_init<T: Any + Send + Sync>(
+        &self,
+        key: &'static str,
+        init: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let found = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()));
+        if let Some(v) = found.and_then(|v| v.downcast::<T>().ok()) {
+            return v;
+        }
+        // Computed outside the lock: `init` may itself use the memo.
+        let v = Arc::new(init());
+        if let Ok(mut m) = self.0.lock() {
+            m.retain(|(k, _)| *k != key);
+            m.push((key, v.clone()));
+        }
+        v
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<&str> = self
+            .0
+            .lock()
+            .map(|m| m.iter().map(|(k, _)| *k).collect())
+            .unwrap_or_default();
+        f.debug_tuple("Memo").field(&keys).finish()
+    }
 }
 
 impl Snapshot {
@@ -23,5 +67,27 @@ impl Snapshot {
     /// Every workload (object with a pod template) seen.
     pub fn workloads(&self) -> impl Iterator<Item = &Arc<ObjectRef>> {
         self.workloads.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memo_computes_once_per_key() {
+        let memo = Memo::default();
+        let mut calls = 0;
+        let a = memo.get_or_init("k", || {
+            calls += 1;
+            41
+        });
+        let b = memo.get_or_init("k", || {
+            calls += 1;
+            0
+        });
+        assert_eq!((*a, *b, calls), (41, 41, 1));
+        let c = memo.get_or_init("other", || String::from("x"));
+        assert_eq!(*c, "x");
     }
 }

@@ -109,7 +109,11 @@ impl Scan {
             self.snapshot.workloads.push(oref);
         }
         match self.engine.retains(&object) {
-            Some(Keep::Whole) => self.snapshot.objects.push(object),
+            Some(Keep::Whole) => {
+                let mut object = object;
+                object.root.shrink_to_fit();
+                self.snapshot.objects.push(object)
+            }
             Some(Keep::Metadata) => self.snapshot.objects.push(metadata_only(object)),
             None => {}
         }

@@ -9,14 +9,12 @@
 //! a grant allows, whether the grant is risky and what it lets its subjects do.
 
 use crate::{Cx, Keep};
-use kubeward_core::{Node, Object, Snapshot, Str, Value};
+use kubeward_core::{Node, Object, Snapshot, Str};
 use kubeward_rbac::{Binding, Grant, Rbac, Request, Role, RoleKind, Rule, Scope, Subject};
 use rustc_hash::FxHashMap;
-use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::hash::{Hash, Hasher};
 use std::rc::Rc;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// What every RBAC rule keeps of a manifest scan.
 pub(super) const RETAIN: &[(&str, Keep)] = &[
@@ -602,108 +600,13 @@ fn is_default_binding(b: &Binding, in_input: bool) -> bool {
     }
 }
 
-thread_local! {
-    /// The analysis of the last snapshot seen, by a fingerprint of its RBAC objects.
-    static CACHE: RefCell<Option<(u64, Rc<Analysis>)>> = const { RefCell::new(None) };
+/// The analysis of `snapshot`, computed once for all RBAC rules of a scan (the snapshot's memo).
+pub(super) fn analysis(snapshot: &Snapshot) -> Arc<Analysis> {
+    snapshot
+        .memo
+        .get_or_init("kubeward-rules/rbac", || Analysis::new(snapshot))
 }
 
-/// The analysis of `snapshot`, computed once for all RBAC rules of a scan: the engine runs
-/// them one after the other on the same snapshot, so the last analysis is reused when the
-/// fingerprint of what it was computed from matches (see [`fingerprint`]).
-pub(super) fn analysis(snapshot: &Snapshot) -> Rc<Analysis> {
-    let key = fingerprint(snapshot);
-    if let Some(hit) = CACHE.with(|c| {
-        c.borrow()
-            .as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, a)| a.clone())
-    }) {
-        return hit;
-    }
-    let a = Rc::new(Analysis::new(snapshot));
-    CACHE.with(|c| *c.borrow_mut() = Some((key, a.clone())));
-    a
-}
-
-/// A hash of everything an [`Analysis`] is computed from: for each RBAC and Namespace object,
-/// its place in the snapshot, kind, API version, source (file, document, list item), name,
-/// namespace, labels, and the fields RBAC reads (`rules`, `aggregationRule`, `roleRef`,
-/// `subjects`). Positions and other fields (annotations, status) do not change the analysis
-/// and are left out, which keeps the hash cheap enough to take once per rule. FxHash steps
-/// are bijective, so two inputs that differ in a single value never collide.
-fn fingerprint(snapshot: &Snapshot) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    snapshot.objects.len().hash(&mut h);
-    let mut last_file: Option<&std::sync::Arc<str>> = None;
-    for (i, o) in snapshot.objects.iter().enumerate() {
-        let namespace_obj = o.builtin && o.kind == "Namespace";
-        if !(is_rbac(o) || namespace_obj) {
-            continue;
-        }
-        i.hash(&mut h);
-        o.kind.as_str().hash(&mut h);
-        o.api_version.as_str().hash(&mut h);
-        // Objects of one file share its name: hash it when it changes.
-        if last_file.is_none_or(|f| !std::sync::Arc::ptr_eq(f, &o.source.file)) {
-            o.source.file.hash(&mut h);
-            last_file = Some(&o.source.file);
-        }
-        o.source.doc.hash(&mut h);
-        o.source.item.hash(&mut h);
-        o.name.as_str().hash(&mut h);
-        o.namespace.as_deref().hash(&mut h);
-        let fields: &[&str] = if namespace_obj {
-            &[]
-        } else {
-            &["rules", "aggregationRule", "roleRef", "subjects"]
-        };
-        hash_opt(o.root.get("metadata").and_then(|m| m.get("labels")), &mut h);
-        for f in fields {
-            hash_opt(o.root.get(f), &mut h);
-        }
-    }
-    h.finish()
-}
-
-fn hash_opt(n: Option<&Node>, h: &mut impl Hasher) {
-    match n {
-        None => h.write_u8(7),
-        Some(n) => hash_node(n, h),
-    }
-}
-
-fn hash_node(n: &Node, h: &mut impl Hasher) {
-    match &n.value {
-        Value::Null => h.write_u8(0),
-        Value::Bool(b) => h.write_u8(if *b { 1 } else { 8 }),
-        Value::Int(i) => {
-            h.write_u8(2);
-            h.write_i64(*i);
-        }
-        Value::Float(f) => {
-            h.write_u8(3);
-            h.write_u64(f.to_bits());
-        }
-        Value::Str(s) => {
-            h.write_usize(s.len() << 3 | 4);
-            h.write(s.as_bytes());
-        }
-        Value::Seq(items) => {
-            h.write_usize(items.len() << 3 | 5);
-            for i in items {
-                hash_node(i, h);
-            }
-        }
-        Value::Map(entries) => {
-            h.write_usize(entries.len() << 3 | 6);
-            for e in entries {
-                h.write_usize(e.key.len());
-                h.write(e.key.as_bytes());
-                hash_node(&e.value, h);
-            }
-        }
-    }
-}
 
 /// Which of `asks` a role allows at `target`, each with the first rule that allows it.
 pub(super) fn allowed<'a>(
