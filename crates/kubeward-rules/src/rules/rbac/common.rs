@@ -607,7 +607,6 @@ pub(super) fn analysis(snapshot: &Snapshot) -> Arc<Analysis> {
         .get_or_init("kubeward-rules/rbac", || Analysis::new(snapshot))
 }
 
-
 /// Which of `asks` a role allows at `target`, each with the first rule that allows it.
 pub(super) fn allowed<'a>(
     role: &'a Role,
