@@ -23,6 +23,16 @@ pub struct Snapshot {
 pub struct Memo(Mutex<Vec<(&'static str, Arc<dyn Any + Send + Sync>)>>);
 
 impl Memo {
+    /// The value under `key`, if one was stored (and is a `T`).
+    pub fn get<T: Any + Send + Sync>(&self, key: &'static str) -> Option<Arc<T>> {
+        let found = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()))?;
+        found.downcast::<T>().ok()
+    }
+
     /// The value under `key`, computed by `init` the first time.
     pub fn get_or_init<T: Any + Send + Sync>(
         &self,

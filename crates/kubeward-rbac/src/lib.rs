@@ -13,7 +13,7 @@ pub mod graph;
 pub mod model;
 
 pub use eval::{Grant, Request, Scope, implied_groups, rule_allows, subject_covers};
-pub use model::{Binding, Role, RoleKind, RoleRef, Rule, Selector, Subject};
+pub use model::{Binding, Role, RoleKind, RoleRef, Rule, Selector, Subject, SubjectEntry};
 
 use kubeward_core::{Object, Str};
 use rustc_hash::FxHashMap;
@@ -75,6 +75,15 @@ impl Rbac {
                 bindings.push(b);
             }
         }
+        Rbac::from_parts(roles, bindings, with_defaults)
+    }
+
+    /// From roles and bindings already read (a scan keeps these instead of the objects' trees).
+    pub fn from_parts(
+        mut roles: Vec<Role>,
+        mut bindings: Vec<Binding>,
+        with_defaults: bool,
+    ) -> Rbac {
         if with_defaults {
             let (default_roles, default_bindings) = defaults();
             let have_role = |r: &Role, roles: &[Role]| {

@@ -1,7 +1,7 @@
 //! RBAC objects as the authorizer sees them: roles with their rules, bindings with their
 //! subjects, read from `Object`s (manifests, a live cluster, or kubeward's built-in defaults).
 
-use kubeward_core::{Node, Object, ObjectRef, Str};
+use kubeward_core::{Node, Object, ObjectRef, Pos, Str};
 use std::sync::Arc;
 
 /// `Role` or `ClusterRole`.
@@ -190,10 +190,16 @@ pub struct Role {
     /// One of Kubernetes' default roles (from kubeward's built-in data or a manifest that
     /// carries `kubernetes.io/bootstrapping: rbac-defaults`).
     pub default: bool,
+    /// Where each of the role's own `rules[i]` is written (for findings on a role that is kept
+    /// without its tree).
+    pub rule_pos: Vec<Pos>,
 }
 
 impl Role {
-    pub(crate) fn from_object(o: &Object, default: bool) -> Option<Role> {
+    /// The role an object defines (`builtin` is whether it comes from kubeward's built-in
+    /// defaults rather than the input); `None` for other kinds.
+    pub fn from_object(o: &Object, builtin: bool) -> Option<Role> {
+        let default = builtin;
         let kind = match o.kind.as_str() {
             "Role" => RoleKind::Role,
             "ClusterRole" => RoleKind::ClusterRole,
@@ -218,6 +224,11 @@ impl Role {
                     .collect()
             })
             .unwrap_or_default();
+        let rule_pos = o
+            .root
+            .get("rules")
+            .map(|r| r.items().iter().map(|n| n.pos).collect())
+            .unwrap_or_default();
         let aggregation = (kind == RoleKind::ClusterRole)
             .then(|| o.root.path(&["aggregationRule", "clusterRoleSelectors"]))
             .flatten()
@@ -232,8 +243,9 @@ impl Role {
             labels,
             rules,
             aggregation,
-            source: (!default).then(|| Arc::new(o.to_ref())),
+            source: (!builtin).then(|| Arc::new(o.to_ref())),
             default,
+            rule_pos,
         })
     }
 
@@ -294,12 +306,30 @@ pub struct Binding {
     pub name: Str,
     pub role_ref: RoleRef,
     pub subjects: Vec<Subject>,
+    /// The object it was read from; `None` for kubeward's built-in defaults.
     pub source: Option<Arc<ObjectRef>>,
     pub default: bool,
+    /// Where `roleRef.name` is written.
+    pub role_ref_pos: Pos,
+    /// Every `subjects[i]` entry as written (kind and name), with its index and position,
+    /// valid or not.
+    pub subject_entries: Vec<SubjectEntry>,
+}
+
+/// One `subjects[i]` entry of a binding, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectEntry {
+    pub index: u32,
+    pub kind: Str,
+    pub name: Str,
+    pub pos: Pos,
 }
 
 impl Binding {
-    pub(crate) fn from_object(o: &Object, default: bool) -> Option<Binding> {
+    /// The binding an object defines (`builtin`: from kubeward's built-in defaults); `None` for
+    /// other kinds or an invalid roleRef.
+    pub fn from_object(o: &Object, builtin: bool) -> Option<Binding> {
+        let default = builtin;
         let cluster = match o.kind.as_str() {
             "RoleBinding" => false,
             "ClusterRoleBinding" => true,
@@ -314,7 +344,27 @@ impl Binding {
             Some("ClusterRole") => RoleKind::ClusterRole,
             _ => return None, // the API server rejects anything else
         };
+        // Where a finding at `/roleRef/name` points, as for the object's tree.
+        let role_ref_pos = kubeward_core::pointer::locate(&o.root, "/roleRef/name");
         let name = Str::from(role_ref.get("name").and_then(Node::as_str)?);
+        let subject_entries = o
+            .root
+            .get("subjects")
+            .map(|s| {
+                s.items()
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, n)| {
+                        Some(SubjectEntry {
+                            index: i as u32,
+                            kind: Str::from(n.get("kind").and_then(Node::as_str)?),
+                            name: Str::from(n.get("name").and_then(Node::as_str)?),
+                            pos: n.pos,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let namespace = (!cluster).then(|| o.namespace.clone().unwrap_or_else(|| "default".into()));
         let subjects = o
             .root
@@ -336,8 +386,10 @@ impl Binding {
             name: o.name.clone(),
             role_ref: RoleRef { kind, name },
             subjects,
-            source: (!default).then(|| Arc::new(o.to_ref())),
+            source: (!builtin).then(|| Arc::new(o.to_ref())),
             default,
+            role_ref_pos,
+            subject_entries,
         })
     }
 

@@ -109,6 +109,25 @@ impl<'a> Cx<'a> {
         self.push(oref.clone(), location, message)
     }
 
+    /// Reports a finding at a known position of an object kept without its tree (`ptr` is the
+    /// field's JSON pointer, `pos` where it is written).
+    pub fn report_located(
+        &mut self,
+        oref: &Arc<ObjectRef>,
+        pos: kubeward_core::Pos,
+        ptr: impl Display,
+        message: impl Display,
+    ) -> Reported<'_> {
+        let pos = if pos.is_known() { pos } else { oref.pos };
+        let location = kubeward_core::Location {
+            file: oref.file.clone(),
+            line: pos.line,
+            column: pos.col,
+        };
+        fill(&mut self.bufs.ptr, ptr);
+        self.push(oref.clone(), location, message)
+    }
+
     /// Counts `n` checked items toward compliance (snapshot rules; object rules count objects).
     pub fn evaluated(&mut self, n: u64) {
         self.evaluated += n;

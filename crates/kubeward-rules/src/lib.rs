@@ -54,6 +54,10 @@ pub enum Keep {
     Metadata,
     /// The whole object.
     Whole,
+    /// For Role, ClusterRole, RoleBinding and ClusterRoleBinding: the evaluator's compact form
+    /// (rules, subjects, roleRef and the positions findings point at), not the tree; rules read
+    /// it with [`scan::rbac_input`].
+    Rbac,
 }
 
 /// A Pod Security Standards baseline control.

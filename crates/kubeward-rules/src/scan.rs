@@ -59,6 +59,8 @@ pub struct Scan {
     /// For controllers with a uid: hashes of their findings (and their own controller's), so
     /// the objects they own do not repeat them.
     controller_findings: FxHashMap<Str, Vec<u64>>,
+    /// RBAC objects kept in compact form (`Keep::Rbac`).
+    rbac: RbacInput,
     result: ScanResult,
 }
 
@@ -73,6 +75,7 @@ impl Scan {
             last_file: Arc::from(""),
             snapshot: Snapshot::default(),
             controller_findings: FxHashMap::default(),
+            rbac: RbacInput::default(),
             result: ScanResult::default(),
         }
     }
@@ -115,6 +118,14 @@ impl Scan {
                 self.snapshot.objects.push(object)
             }
             Some(Keep::Metadata) => self.snapshot.objects.push(metadata_only(object)),
+            Some(Keep::Rbac) if object.builtin => {
+                if let Some(r) = kubeward_rbac::Role::from_object(&object, false) {
+                    self.rbac.push_role(r);
+                } else if let Some(b) = kubeward_rbac::Binding::from_object(&object, false) {
+                    self.rbac.push_binding(b);
+                }
+            }
+            Some(Keep::Rbac) => {}
             None => {}
         }
     }
@@ -173,6 +184,8 @@ impl Scan {
     /// they were given (a directory walk is sorted by name), then document, list item,
     /// position and rule.
     pub fn finish(mut self) -> ScanResult {
+        let rbac = std::mem::take(&mut self.rbac);
+        self.snapshot.memo.get_or_init(RBAC_INPUT, || rbac);
         let mut late = Vec::new();
         self.engine.check_snapshot(&self.snapshot, &mut late);
         let mut result = self.result;
@@ -270,6 +283,41 @@ impl FileRanks {
             .get(&Self::key(file))
             .map_or(u32::MAX, |(rank, _)| *rank)
     }
+}
+
+/// The memo key of the RBAC objects a scan kept in compact form.
+const RBAC_INPUT: &str = "kubeward-rules/rbac-input";
+
+/// RBAC objects kept in the evaluator's compact form (`Keep::Rbac`), in input order, for the
+/// one rule that builds the shared analysis to take.
+#[derive(Debug, Default)]
+pub struct RbacInput(
+    std::sync::Mutex<Option<(Vec<kubeward_rbac::Role>, Vec<kubeward_rbac::Binding>)>>,
+);
+
+impl RbacInput {
+    fn push_role(&mut self, r: kubeward_rbac::Role) {
+        if let Ok(slot) = self.0.get_mut() {
+            slot.get_or_insert_with(Default::default).0.push(r);
+        }
+    }
+
+    fn push_binding(&mut self, b: kubeward_rbac::Binding) {
+        if let Ok(slot) = self.0.get_mut() {
+            slot.get_or_insert_with(Default::default).1.push(b);
+        }
+    }
+
+    /// The roles and bindings, once (`None` after the first call, or when none were kept).
+    pub fn take(&self) -> Option<(Vec<kubeward_rbac::Role>, Vec<kubeward_rbac::Binding>)> {
+        self.0.lock().ok()?.take()
+    }
+}
+
+/// The RBAC objects a scan kept in compact form, if the snapshot came from a scan; `None` for
+/// a snapshot built by hand (its RBAC objects are then in `objects`).
+pub fn rbac_input(snapshot: &Snapshot) -> Option<std::sync::Arc<RbacInput>> {
+    snapshot.memo.get(RBAC_INPUT)
 }
 
 /// Kinds whose pod template becomes other objects' specs.

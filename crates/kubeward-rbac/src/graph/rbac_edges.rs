@@ -913,6 +913,8 @@ impl Builder<'_> {
             subjects: Vec::new(),
             source: None,
             default: false,
+            role_ref_pos: kubeward_core::Pos::UNKNOWN,
+            subject_entries: Vec::new(),
         };
         let label = match &scope {
             NewScope::Cluster => format!("{} bound cluster-wide (new binding)", r.display()),
@@ -970,6 +972,7 @@ impl Builder<'_> {
             aggregation: None,
             source: None,
             default: false,
+            rule_pos: Vec::new(),
         };
         rb.virtual_roles.push(Rc::new(role));
         let rid = RoleId::Virtual(rb.virtual_roles.len() - 1);
@@ -984,6 +987,8 @@ impl Builder<'_> {
             subjects: Vec::new(),
             source: None,
             default: false,
+            role_ref_pos: kubeward_core::Pos::UNKNOWN,
+            subject_entries: Vec::new(),
         }));
         let v = self.vertex(
             format!("permset:escalated:{ns}"),

@@ -9,7 +9,7 @@
 //! a grant allows, whether the grant is risky and what it lets its subjects do.
 
 use crate::{Cx, Keep};
-use kubeward_core::{Node, Object, Snapshot, Str};
+use kubeward_core::{Object, ObjectRef, Snapshot, Str};
 use kubeward_rbac::{Binding, Grant, Rbac, Request, Role, RoleKind, Rule, Scope, Subject};
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
@@ -18,18 +18,18 @@ use std::sync::{Arc, OnceLock};
 
 /// What every RBAC rule keeps of a manifest scan.
 pub(super) const RETAIN: &[(&str, Keep)] = &[
-    ("Role", Keep::Whole),
-    ("ClusterRole", Keep::Whole),
-    ("RoleBinding", Keep::Whole),
-    ("ClusterRoleBinding", Keep::Whole),
+    ("Role", Keep::Rbac),
+    ("ClusterRole", Keep::Rbac),
+    ("RoleBinding", Keep::Rbac),
+    ("ClusterRoleBinding", Keep::Rbac),
 ];
 
 /// The same, and Namespaces' labels (for their Pod Security level).
 pub(super) const RETAIN_NAMESPACES: &[(&str, Keep)] = &[
-    ("Role", Keep::Whole),
-    ("ClusterRole", Keep::Whole),
-    ("RoleBinding", Keep::Whole),
-    ("ClusterRoleBinding", Keep::Whole),
+    ("Role", Keep::Rbac),
+    ("ClusterRole", Keep::Rbac),
+    ("RoleBinding", Keep::Rbac),
+    ("ClusterRoleBinding", Keep::Rbac),
     ("Namespace", Keep::Metadata),
 ];
 
@@ -306,12 +306,8 @@ pub(super) struct Risk {
 #[derive(Debug)]
 pub(super) struct Analysis {
     pub rbac: Rbac,
-    /// Per binding of `rbac.bindings`: its object in the snapshot (`None` for built-ins).
-    binding_obj: Vec<Option<usize>>,
     /// Per binding: one of Kubernetes' own (never reported).
     binding_default: Vec<bool>,
-    /// Per role of `rbac.roles`: its object in the snapshot.
-    role_obj: Vec<Option<usize>>,
     /// Per role: some binding reaches it (directly, or through a role that aggregates it).
     role_bound: Vec<bool>,
     /// Per role: the aggregated ClusterRoles its labels feed.
@@ -326,63 +322,16 @@ pub(super) struct Analysis {
 
 impl Analysis {
     fn new(snapshot: &Snapshot) -> Analysis {
-        let rbac_objects: Vec<(usize, &Object)> = snapshot
-            .objects
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| is_rbac(o))
-            .collect();
-        let rbac = Rbac::new(rbac_objects.iter().map(|(_, o)| *o));
-        // Objects by identity, to find the object of each role and binding.
-        let mut by_source: FxHashMap<(&str, u32, Option<u32>), usize> = FxHashMap::default();
-        let mut by_name: FxHashMap<(&str, &str, &str), usize> = FxHashMap::default();
-        for &(i, o) in &rbac_objects {
-            by_source.insert((&o.source.file, o.source.doc, o.source.item), i);
-            let ns = if matches!(o.kind.as_str(), "Role" | "RoleBinding") {
-                o.namespace.as_deref().unwrap_or("default")
-            } else {
-                ""
-            };
-            by_name.entry((&o.kind, ns, &o.name)).or_insert(i);
-        }
-        let find = |kind: &str,
-                    ns: Option<&str>,
-                    name: &str,
-                    source: Option<&kubeward_core::ObjectRef>| {
-            match source {
-                Some(r) => by_source.get(&(&*r.file, r.doc, r.item)).copied(),
-                None => by_name.get(&(kind, ns.unwrap_or(""), name)).copied(),
-            }
+        // A scan keeps RBAC objects in compact form (`Keep::Rbac`); a snapshot built by hand
+        // has them in `objects`.
+        let rbac = match crate::scan::rbac_input(snapshot).and_then(|input| input.take()) {
+            Some((roles, bindings)) => Rbac::from_parts(roles, bindings, true),
+            None => Rbac::new(snapshot.objects.iter().filter(|o| is_rbac(o))),
         };
-        let binding_obj: Vec<Option<usize>> = rbac
-            .bindings
-            .iter()
-            .map(|b| {
-                let kind = if b.cluster {
-                    "ClusterRoleBinding"
-                } else {
-                    "RoleBinding"
-                };
-                find(kind, b.namespace.as_deref(), &b.name, b.source.as_deref())
-            })
-            .collect();
-        let role_obj: Vec<Option<usize>> = rbac
-            .roles
-            .iter()
-            .map(|r| {
-                find(
-                    r.kind.as_str(),
-                    r.namespace.as_deref(),
-                    &r.name,
-                    r.source.as_deref(),
-                )
-            })
-            .collect();
         let binding_default = rbac
             .bindings
             .iter()
-            .zip(&binding_obj)
-            .map(|(b, obj)| is_default_binding(b, obj.is_some()))
+            .map(|b| is_default_binding(b, b.source.is_some()))
             .collect();
         let binding_role: Vec<Option<usize>> = rbac
             .bindings
@@ -442,9 +391,7 @@ impl Analysis {
         Analysis {
             rbac,
             everything,
-            binding_obj,
             binding_default,
-            role_obj,
             role_bound,
             aggregated_into,
             binding_role,
@@ -454,7 +401,9 @@ impl Analysis {
 
     /// The bindings rules judge: not Kubernetes' own, in the input, with a role and subjects;
     /// each with its role, the role's index and the binding's object.
-    pub(super) fn bindings(&self) -> impl Iterator<Item = (&Binding, &Role, usize, usize)> + '_ {
+    pub(super) fn bindings(
+        &self,
+    ) -> impl Iterator<Item = (&Binding, &Role, usize, &Arc<ObjectRef>)> + '_ {
         self.rbac
             .bindings
             .iter()
@@ -463,7 +412,7 @@ impl Analysis {
             .filter_map(|(i, b)| {
                 let r = self.binding_role[i]?;
                 let role = self.rbac.roles.get(r)?;
-                let obj = self.binding_obj[i]?;
+                let obj = b.source.as_ref()?;
                 Some((b, role, r, obj))
             })
     }
@@ -472,14 +421,14 @@ impl Analysis {
     /// exists, with their object.
     pub(super) fn user_bindings(
         &self,
-    ) -> impl Iterator<Item = (&Binding, Option<&Role>, usize)> + '_ {
+    ) -> impl Iterator<Item = (&Binding, Option<&Role>, &Arc<ObjectRef>)> + '_ {
         self.rbac
             .bindings
             .iter()
             .enumerate()
             .filter(|(i, _)| !self.binding_default[*i])
             .filter_map(|(i, b)| {
-                let obj = self.binding_obj[i]?;
+                let obj = b.source.as_ref()?;
                 let role = self.binding_role[i].and_then(|r| self.rbac.roles.get(r));
                 Some((b, role, obj))
             })
@@ -487,14 +436,16 @@ impl Analysis {
 
     /// The roles of the input that nothing binds (and that are not Kubernetes' own), with
     /// their object and the aggregated roles they feed.
-    pub(super) fn unbound_roles(&self) -> impl Iterator<Item = (&Role, usize, Vec<&Role>)> + '_ {
+    pub(super) fn unbound_roles(
+        &self,
+    ) -> impl Iterator<Item = (&Role, &Arc<ObjectRef>, Vec<&Role>)> + '_ {
         self.rbac
             .roles
             .iter()
             .enumerate()
             .filter(|(i, r)| !r.default && !self.role_bound[*i] && !is_builtin_role(r))
             .filter_map(|(i, r)| {
-                let obj = self.role_obj[i]?;
+                let obj = r.source.as_ref()?;
                 let feeds = self.aggregated_into[i]
                     .iter()
                     .filter_map(|&j| self.rbac.roles.get(j))
@@ -791,9 +742,6 @@ pub(super) fn check(snapshot: &Snapshot, cx: &mut Cx<'_>, risk: &Risk) {
         let Some(verdict) = (risk.judge)(&allowed, &env) else {
             continue;
         };
-        let Some(object) = snapshot.objects.get(obj) else {
-            continue;
-        };
         let mut message = format!(
             "{} can {} {} through {}{}",
             subjects_text(&subjects),
@@ -812,7 +760,7 @@ pub(super) fn check(snapshot: &Snapshot, cx: &mut Cx<'_>, risk: &Risk) {
         if evidence.is_empty() {
             evidence = format!("{} -> {}", b.display(), role.display());
         }
-        cx.report_at(object, "/roleRef/name", message)
+        cx.report_located(obj, b.role_ref_pos, "/roleRef/name", message)
             .evidence(evidence);
     }
     for (role, obj, feeds) in analysis.unbound_roles() {
@@ -831,15 +779,15 @@ pub(super) fn check(snapshot: &Snapshot, cx: &mut Cx<'_>, risk: &Risk) {
         let Some(verdict) = (risk.judge)(&allowed, &env) else {
             continue;
         };
-        let Some(object) = snapshot.objects.get(obj) else {
-            continue;
-        };
         let mut rules = cited(&allowed, &verdict.cite);
         rules.sort_by_key(|r| r.origin.index);
-        let ptr = rules
-            .first()
-            .map(|r| format!("/rules/{}", r.origin.index))
+        let first = rules.first().map(|r| r.origin.index);
+        let ptr = first
+            .map(|i| format!("/rules/{i}"))
             .unwrap_or_else(|| "/rules".to_string());
+        let pos = first
+            .and_then(|i| role.rule_pos.get(i as usize).copied())
+            .unwrap_or(kubeward_core::Pos::UNKNOWN);
         let scope = match target {
             Target::Namespace(_) => format!(" {}", target.describe()),
             Target::Cluster => String::new(),
@@ -875,7 +823,7 @@ pub(super) fn check(snapshot: &Snapshot, cx: &mut Cx<'_>, risk: &Risk) {
             }
             let _ = write!(evidence, "rules[{}]: {}", r.origin.index, r.describe());
         }
-        cx.report_at(object, ptr, message).evidence(evidence);
+        cx.report_located(obj, pos, ptr, message).evidence(evidence);
     }
 }
 
@@ -955,23 +903,12 @@ pub(super) fn check_subjects(snapshot: &Snapshot, cx: &mut Cx<'_>, risk: &Subjec
         if role.is_some_and(risk.exempt) {
             continue;
         }
-        let Some(object) = snapshot.objects.get(obj) else {
-            continue;
-        };
-        let Some(subjects) = object.root.get("subjects") else {
-            continue;
-        };
         let target = target_of(b);
         // A binding of the input that Kubernetes also creates (a tampered `cluster-admin`
         // binding, say): the subjects the default has are not this binding's doing.
         let default = default_twin(b);
-        for (i, entry) in subjects.items().iter().enumerate() {
-            let (Some(kind), Some(name)) = (
-                entry.get("kind").and_then(Node::as_str),
-                entry.get("name").and_then(Node::as_str),
-            ) else {
-                continue;
-            };
+        for entry in &b.subject_entries {
+            let (i, kind, name) = (entry.index, entry.kind.as_str(), entry.name.as_str());
             if !(risk.matches)(kind, name) {
                 continue;
             }
@@ -1026,7 +963,7 @@ pub(super) fn check_subjects(snapshot: &Snapshot, cx: &mut Cx<'_>, risk: &Subjec
                     let _ = write!(evidence, " ({} rules)", r.rules.len());
                 }
             }
-            cx.report_at(object, format_args!("/subjects/{i}"), message)
+            cx.report_located(obj, entry.pos, format_args!("/subjects/{i}"), message)
                 .evidence(evidence);
         }
     }
@@ -1084,6 +1021,8 @@ mod tests {
             subjects,
             source: None,
             default,
+            role_ref_pos: kubeward_core::Pos::UNKNOWN,
+            subject_entries: Vec::new(),
         }
     }
 
