@@ -102,6 +102,15 @@ fn live_scan_finds_what_scanning_the_yaml_finds() {
         assert_eq!(f.location.line, 0);
     }
     assert!(live.not_visible.is_empty(), "{:?}", live.not_visible);
+    // RBAC rules judge live bindings too (kept in compact form), naming the object by uid.
+    let kw208 = live
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "KW208")
+        .expect("the ci-secret-reader binding grants secrets read");
+    assert_eq!(kw208.object.name, "ci-secret-reader");
+    assert_eq!(kw208.path.as_ref(), "/roleRef/name");
+    assert!(kw208.object.uid.is_some());
     // The Deployment's problems are reported once, not again on its ReplicaSet and Pod; what
     // only the pod has (an injected sidecar) is reported on the pod.
     assert!(live.repeated > 10, "{}", live.repeated);
