@@ -46,18 +46,20 @@ pub enum Check {
     },
 }
 
-/// How much of an object a snapshot rule needs kept.
+/// How much of an object a snapshot rule needs kept. When several selected rules ask for one
+/// kind, the engine keeps the largest (declaration order): `Whole` wins over `Rbac`, and the
+/// RBAC rules then build their analysis from the kept trees instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Keep {
     /// `apiVersion`, `kind` and `metadata` (without `managedFields`): identity, labels,
     /// annotations, and a position to report at.
     Metadata,
-    /// The whole object.
-    Whole,
     /// For Role, ClusterRole, RoleBinding and ClusterRoleBinding: the evaluator's compact form
     /// (rules, subjects, roleRef and the positions findings point at), not the tree; rules read
     /// it with [`scan::rbac_input`].
     Rbac,
+    /// The whole object.
+    Whole,
 }
 
 /// A Pod Security Standards baseline control.

@@ -473,3 +473,16 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod keep_tests {
+    use crate::Keep;
+
+    /// A rule that needs an RBAC object's tree must get it even when the RBAC rules ask only for
+    /// the compact form (they fall back to the trees).
+    #[test]
+    fn whole_outranks_the_compact_rbac_form() {
+        assert_eq!(Keep::Rbac.max(Keep::Whole), Keep::Whole);
+        assert_eq!(Keep::Rbac.max(Keep::Metadata), Keep::Rbac);
+    }
+}
