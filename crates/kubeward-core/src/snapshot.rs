@@ -3,8 +3,10 @@
 //! A large manifest scan keeps the full tree only of the kinds some snapshot rule asked for, and
 //! a reference ([`ObjectRef`]) to each workload, so memory stays bounded by what rules need.
 
+use crate::Str;
 use crate::object::{Object, ObjectRef};
 use std::any::Any;
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Default)]
@@ -13,6 +15,9 @@ pub struct Snapshot {
     pub objects: Vec<Object>,
     /// Every workload (object with a pod template) seen.
     pub workloads: Vec<Arc<ObjectRef>>,
+    /// Every namespace an object of the input was in, kept or not (filled by a scan; a
+    /// snapshot built by hand may leave it empty: its objects then tell).
+    pub namespaces: BTreeSet<Str>,
     /// Results several snapshot rules share (the RBAC analysis), computed by the first rule
     /// that asks. Valid for the objects as they were then: a snapshot is built, then checked.
     pub memo: Memo,

@@ -511,15 +511,14 @@ fn synthetic_cluster_builds() {
     );
 }
 
-/// Every manifest of the repository (examples, rule fixtures): building and rendering never
-/// panics, whatever the input.
-#[test]
-fn any_manifest_builds_and_renders() {
+/// Every manifest of the repository: examples, rule fixtures and path fixtures.
+fn repo_manifests() -> Vec<PathBuf> {
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mut files = Vec::new();
     let mut stack = vec![
         root.join("examples"),
         root.join("crates/kubeward-rules/tests/fixtures"),
+        fixtures_dir(),
     ];
     while let Some(dir) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&dir) else {
@@ -537,7 +536,67 @@ fn any_manifest_builds_and_renders() {
             }
         }
     }
+    files.sort();
     assert!(files.len() > 20, "found only {} manifests", files.len());
+    files
+}
+
+/// A scan keeps only what the graph reads (`prune`): on every manifest of the repository, and
+/// on all of them as one cluster, the graph of the pruned objects gives the same paths, hops
+/// and evidence (fields, values, positions) as the whole objects.
+#[test]
+fn pruned_objects_give_the_same_paths() {
+    let mut all = Vec::new();
+    let same = |objects: &[kubeward_core::Object], name: &str| {
+        let defaults = !name.contains("fixtures/paths/")
+            || std::fs::read_to_string(name)
+                .is_ok_and(|t| t.lines().any(|l| l.trim() == "# defaults: true"));
+        let rbac = Rbac::build(objects, defaults);
+        let whole = Graph::build(objects, &rbac);
+        let namespaces: Vec<kubeward_core::Str> =
+            objects.iter().filter_map(|o| o.namespace.clone()).collect();
+        let pruned: Vec<kubeward_core::Object> = objects
+            .iter()
+            .cloned()
+            .filter_map(|o| {
+                if o.kind == "Namespace" {
+                    Some(o)
+                } else {
+                    kubeward_rbac::graph::prune(o)
+                }
+            })
+            .collect();
+        let cut = Graph::build_in(&pruned, &rbac, namespaces);
+        let a = whole.critical_paths();
+        let b = cut.critical_paths();
+        assert_eq!(render_json(&whole, &a), render_json(&cut, &b), "{name}");
+        a.len()
+    };
+    let mut with_paths = 0;
+    for f in repo_manifests() {
+        let name = f.display().to_string();
+        let mut loaded = kubeward_load::Loaded::default();
+        kubeward_load::load_bytes(
+            name.clone().into(),
+            &std::fs::read(&f).unwrap(),
+            f.extension().is_some_and(|x| x == "json"),
+            &kubeward_load::Options::default(),
+            &mut loaded,
+        );
+        if same(&loaded.objects, &name) > 0 {
+            with_paths += 1;
+        }
+        all.extend(loaded.objects);
+    }
+    assert!(with_paths >= 30, "only {with_paths} inputs have paths");
+    assert!(same(&all, "all") > 100);
+}
+
+/// Every manifest of the repository (examples, rule fixtures): building and rendering never
+/// panics, whatever the input.
+#[test]
+fn any_manifest_builds_and_renders() {
+    let files = repo_manifests();
     let mut all = Vec::new();
     for f in &files {
         let bytes = std::fs::read(f).unwrap();

@@ -45,9 +45,20 @@ pub struct Reported<'c> {
     finding: &'c mut Finding,
     strings: &'c mut Strings,
     buf: &'c mut String,
+    /// The user set this rule's severity: findings keep it.
+    fixed: bool,
 }
 
 impl Reported<'_> {
+    /// Sets this finding's severity, for rules whose findings differ in gravity (an attack
+    /// path's depends on its length and entry). A severity the user set for the rule wins.
+    pub fn severity(self, severity: Severity) -> Self {
+        if !self.fixed {
+            self.finding.severity = severity;
+        }
+        self
+    }
+
     /// Sets the evidence shown with the finding: the offending value, secrets redacted.
     pub fn evidence(self, evidence: impl Display) {
         let text = fill(self.buf, evidence);
@@ -60,6 +71,7 @@ impl Reported<'_> {
 pub struct Cx<'a> {
     rule: &'static RuleMeta,
     severity: Severity,
+    fixed: bool,
     object: Option<&'a Object>,
     oref: &'a mut Option<Arc<ObjectRef>>,
     out: &'a mut Vec<Finding>,
@@ -166,6 +178,7 @@ impl<'a> Cx<'a> {
             finding: self.out.last_mut().expect("just pushed"),
             strings: self.strings,
             buf: &mut self.bufs.text,
+            fixed: self.fixed,
         }
     }
 }
@@ -175,6 +188,8 @@ impl<'a> Cx<'a> {
 pub struct Active {
     pub rule: &'static Rule,
     pub severity: Severity,
+    /// The severity comes from the user's config (findings may not change it).
+    pub overridden: bool,
 }
 
 /// Per-rule counts for compliance: how many objects (or items) a rule checked and how many of
@@ -213,6 +228,7 @@ impl Engine {
                     .get(rule.meta.code)
                     .copied()
                     .unwrap_or(rule.meta.severity),
+                overridden: overrides.contains_key(rule.meta.code),
             })
             .collect();
         // Per kind, the most any selected snapshot rule needs.
@@ -281,6 +297,7 @@ impl Engine {
             let mut cx = Cx {
                 rule: &active.rule.meta,
                 severity: active.severity,
+                fixed: active.overridden,
                 object: Some(object),
                 oref: &mut oref,
                 out,
@@ -329,6 +346,7 @@ impl Engine {
             let mut cx = Cx {
                 rule: &active.rule.meta,
                 severity: active.severity,
+                fixed: active.overridden,
                 object: None,
                 oref: &mut oref,
                 out,

@@ -58,6 +58,10 @@ pub enum Keep {
     /// (rules, subjects, roleRef and the positions findings point at), not the tree; rules read
     /// it with [`scan::rbac_input`].
     Rbac,
+    /// What the attack graph reads (`kubeward_rbac::graph::prune`): a workload's pod spec
+    /// without commands, probes, resources or plain env values; a Service's type and selector;
+    /// a Secret's type and metadata, never its data. Other kinds keep their metadata.
+    Graph,
     /// The whole object.
     Whole,
 }

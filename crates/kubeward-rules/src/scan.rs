@@ -111,6 +111,12 @@ impl Scan {
             let oref = oref.unwrap_or_else(|| Arc::new(object.to_ref()));
             self.snapshot.workloads.push(oref);
         }
+        if self.wants_workloads
+            && let Some(ns) = &object.namespace
+            && !self.snapshot.namespaces.contains(ns)
+        {
+            self.snapshot.namespaces.insert(ns.clone());
+        }
         match self.engine.retains(&object) {
             Some(Keep::Whole) => {
                 let mut object = object;
@@ -118,6 +124,16 @@ impl Scan {
                 self.snapshot.objects.push(object)
             }
             Some(Keep::Metadata) => self.snapshot.objects.push(metadata_only(object)),
+            Some(Keep::Graph) => {
+                let kept = if object.builtin
+                    && kubeward_rbac::graph::GRAPH_KINDS.contains(&object.kind.as_str())
+                {
+                    kubeward_rbac::graph::prune(object)
+                } else {
+                    Some(metadata_only(object))
+                };
+                self.snapshot.objects.extend(kept);
+            }
             Some(Keep::Rbac) if object.builtin => {
                 if let Some(r) = kubeward_rbac::Role::from_object(&object, false) {
                     self.rbac.push_role(r);
@@ -387,6 +403,7 @@ fn metadata_only(mut object: Object) -> Object {
 mod tests {
     use super::*;
     use crate::exceptions::{Date, Exceptions};
+    use kubeward_core::Severity;
     use kubeward_load::Loaded;
     use std::collections::HashMap;
 
@@ -471,6 +488,70 @@ mod tests {
             without.snapshot.objects.is_empty(),
             "no snapshot rule, nothing kept"
         );
+    }
+
+    /// The attack-path rules keep what the graph reads: a Secret's type and metadata, never its
+    /// data; a workload's pod spec without its commands and plain env values.
+    #[test]
+    fn graph_retention_keeps_no_secret_data() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\n  namespace: a\n  annotations: {kubernetes.io/service-account.name: app, note: x}\ntype: kubernetes.io/service-account-token\ndata: {token: c2VjcmV0}\nstringData: {other: plain}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers:\n  - name: c\n    image: x\n    command: [run]\n    env:\n    - {name: A, value: plain}\n    - name: B\n      valueFrom: {secretKeyRef: {name: t, key: token}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: b}\ndata: {k: v}\n";
+        let mut scan = Scan::new(engine(&["KW231"]));
+        scan.add_loaded(load(text));
+        let kept = &scan.snapshot.objects;
+        assert_eq!(kept.len(), 2, "the ConfigMap is not kept");
+        let secret = &kept[0].root;
+        assert!(secret.get("data").is_none() && secret.get("stringData").is_none());
+        assert_eq!(
+            secret.get("type").and_then(Node::as_str),
+            Some("kubernetes.io/service-account-token")
+        );
+        let annotations = secret.path(&["metadata", "annotations"]).unwrap();
+        assert!(
+            annotations
+                .get("kubernetes.io/service-account.name")
+                .is_some()
+        );
+        assert!(annotations.get("note").is_none());
+        let c = kept[1].root.path(&["spec", "containers"]).unwrap().items()[0].clone();
+        assert!(c.get("command").is_none() && c.get("image").is_none());
+        let env = c.get("env").unwrap().items();
+        assert!(env[0].is_null(), "a plain value is blanked, its index kept");
+        assert!(
+            env[1]
+                .path(&["valueFrom", "secretKeyRef", "name"])
+                .is_some()
+        );
+        // Every namespace seen is known, kept or not.
+        let ns: Vec<&str> = scan
+            .snapshot
+            .namespaces
+            .iter()
+            .map(|n| n.as_str())
+            .collect();
+        assert_eq!(ns, ["a", "b"]);
+    }
+
+    /// A path's finding carries the path's severity, unless the config sets the rule's.
+    #[test]
+    fn path_severity_unless_overridden() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/KW231/fail-exposed.yaml"
+        ))
+        .unwrap();
+        let run = |overrides: HashMap<String, Severity>| {
+            let rules = [crate::find("KW231").unwrap()];
+            let e = Engine::new(&rules, &overrides, Exceptions::new(vec![], Date::today()));
+            let mut scan = Scan::new(e);
+            scan.add_loaded(load(&text));
+            let mut sev: Vec<Severity> =
+                scan.finish().findings.iter().map(|f| f.severity).collect();
+            sev.sort();
+            sev
+        };
+        assert_eq!(run(HashMap::new()), [Severity::High, Severity::Critical]);
+        let fixed = HashMap::from([("KW231".to_string(), Severity::Low)]);
+        assert_eq!(run(fixed), [Severity::Low, Severity::Low]);
     }
 }
 

@@ -37,7 +37,11 @@ fn render(findings: &[Finding], root: &Path) -> String {
             f.object.name,
             f.path,
             f.message,
-            f.evidence.as_deref().unwrap_or("-"),
+            // Attack-path evidence cites files: relative to the fixtures, like locations.
+            f.evidence
+                .as_deref()
+                .unwrap_or("-")
+                .replace(&format!("{}/", root.display()), ""),
         )
         .unwrap();
     }

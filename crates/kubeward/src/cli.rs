@@ -374,7 +374,8 @@ struct InstallArgs {
     format: String,
 
     /// Also grant `list` on secrets, so their metadata (names, types, annotations) is
-    /// scanned. RBAC cannot restrict this to metadata: the account could read values.
+    /// scanned. RBAC cannot restrict this to metadata: the account could read values (a scan
+    /// of these manifests reports it: KW208, and attack paths from kubeward's own pod).
     #[arg(long)]
     with_secret_metadata: bool,
 }

@@ -117,7 +117,19 @@ pub(super) struct Builder<'a> {
 impl Graph {
     /// The attack graph of `objects`, with the RBAC of `rbac` (normally `Rbac::new(objects)`).
     pub fn build(objects: &[Object], rbac: &Rbac) -> Graph {
+        Graph::build_in(objects, rbac, std::iter::empty())
+    }
+
+    /// [`Graph::build`], knowing that `namespaces` exist besides those the objects name (a
+    /// scan that kept only what the graph reads, [`super::prune`], passes the namespaces of
+    /// everything it saw).
+    pub fn build_in(
+        objects: &[Object],
+        rbac: &Rbac,
+        namespaces: impl IntoIterator<Item = Str>,
+    ) -> Graph {
         let mut b = Builder::new(objects, rbac);
+        b.namespaces.extend(namespaces);
         let workloads = b.scan();
         b.add_nodes(&workloads);
         b.add_identities(&workloads);
@@ -248,6 +260,8 @@ impl<'a> Builder<'a> {
             entry: None,
             critical: None,
             why_critical: None,
+            object_index: obj,
+            binding_index: None,
         });
         self.ids.insert(id, v);
         v

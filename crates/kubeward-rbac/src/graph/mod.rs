@@ -118,6 +118,7 @@ mod build;
 mod paths;
 mod rbac_edges;
 mod render;
+mod retain;
 pub mod synthetic;
 mod technique;
 
@@ -126,6 +127,7 @@ pub use render::{
     DiagramOptions, render_dot, render_json, render_mermaid, render_table, write_dot, write_json,
     write_mermaid, write_table,
 };
+pub use retain::{GRAPH_KINDS, prune};
 pub use technique::Technique;
 
 use kubeward_core::Str;
@@ -248,6 +250,12 @@ pub struct VertexInfo {
     /// Why the vertex is critical (for identities: the grant of `*` on `*`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why_critical: Option<Arc<[EvidenceItem]>>,
+    /// The index, in the objects the graph was built from, of the object the vertex comes from.
+    #[serde(skip)]
+    pub object_index: Option<usize>,
+    /// For a binding's permission set: the binding's index in the evaluator's `bindings`.
+    #[serde(skip)]
+    pub binding_index: Option<usize>,
 }
 
 /// Why an edge exists: one item per fact it rests on.

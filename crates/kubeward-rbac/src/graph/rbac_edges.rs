@@ -736,6 +736,7 @@ impl Builder<'_> {
                 .map(|s| Arc::<str>::from(s.display_name()));
             self.vertices[v as usize].file = file;
             self.vertices[v as usize].line = line;
+            self.vertices[v as usize].binding_index = Some(bi);
             let pi = rb.permsets.len();
             rb.permsets.push(PermSet {
                 vertex: v,

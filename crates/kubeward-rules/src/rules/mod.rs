@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod governance;
 pub mod images;
 pub mod network;
+pub mod paths;
 pub mod pss;
 pub mod rbac;
 pub mod secrets;
@@ -15,6 +16,7 @@ pub mod workload;
 pub static ALL: &[&[&Rule]] = &[
     pss::RULES,
     rbac::RULES,
+    paths::RULES,
     workload::RULES,
     secrets::RULES,
     images::RULES,

@@ -304,7 +304,7 @@ pub(super) struct Risk {
 
 /// The RBAC of a snapshot, with what the rules need to report and to leave defaults alone.
 #[derive(Debug)]
-pub(super) struct Analysis {
+pub(crate) struct Analysis {
     pub rbac: Rbac,
     /// Per binding: one of Kubernetes' own (never reported).
     binding_default: Vec<bool>,
@@ -552,7 +552,7 @@ fn is_default_binding(b: &Binding, in_input: bool) -> bool {
 }
 
 /// The analysis of `snapshot`, computed once for all RBAC rules of a scan (the snapshot's memo).
-pub(super) fn analysis(snapshot: &Snapshot) -> Arc<Analysis> {
+pub(crate) fn analysis(snapshot: &Snapshot) -> Arc<Analysis> {
     snapshot
         .memo
         .get_or_init("kubeward-rules/rbac", || Analysis::new(snapshot))

@@ -9,7 +9,7 @@ mod all_authenticated_binding;
 mod anonymous_binding;
 mod aws_auth_write;
 mod bind_any_role;
-mod common;
+pub(crate) mod common;
 mod csr_approval;
 mod ephemeral_containers;
 mod escalate_roles;
