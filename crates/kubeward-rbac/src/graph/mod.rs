@@ -62,8 +62,9 @@
 //!   (runtime socket, docker.sock included), `EXPLOIT_HOST_WRITE` (writable hostPath),
 //!   `EXPLOIT_HOST_READ` (read-only sensitive hostPath);
 //! - structure: `CONTAINER_ATTACH` (pod → container), `IDENTITY_ASSUME` (container → its
-//!   service account when the token is mounted; node → node identity), `PERMISSION_DISCOVER`
-//!   (identity → permission set, groups the API server implies included), `VOLUME_DISCOVER`,
+//!   service account when the token is mounted; node → node identity), `GROUP_MEMBER`
+//!   (identity → a group the API server puts it in, once per identity and group),
+//!   `PERMISSION_DISCOVER` (identity → permission set), `VOLUME_DISCOVER`,
 //!   `VOLUME_ACCESS`, `POD_ATTACH` (node → its pods), `SHARE_PS_NAMESPACE`, `ENDPOINT_EXPLOIT`
 //!   (Service/Ingress → selected containers), `TOKEN_STEAL` (token volume or token secret →
 //!   account), `EXPLOIT_HOST_TRAVERSE` (hostPath above the kubelet's pod directory → token
@@ -100,7 +101,7 @@
 //! the number of entries does not matter.
 //!
 //! **Severity** counts *steps*: hops that are attacker actions (all but `CONTAINER_ATTACH`,
-//! `PERMISSION_DISCOVER` and `VOLUME_DISCOVER`).
+//! `GROUP_MEMBER`, `PERMISSION_DISCOVER` and `VOLUME_DISCOVER`).
 //!
 //! | entry exposure | ≤ 3 steps | more |
 //! |---|---|---|

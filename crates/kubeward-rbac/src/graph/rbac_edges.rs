@@ -705,6 +705,8 @@ impl Builder<'_> {
             namespace,
         };
         let probe = at(None);
+        // Groups whose members already have their GROUP_MEMBER edges.
+        let mut linked: FxHashSet<Str> = FxHashSet::default();
         for (bi, b) in rbac.bindings.iter().enumerate() {
             if b.subjects.is_empty() {
                 continue;
@@ -762,22 +764,20 @@ impl Builder<'_> {
                 };
                 let ev = self.ev(vec![item.clone()]);
                 self.edge(direct, v, Technique::PermissionDiscover, ev);
-                if let Subject::Group(g) = s {
+                // The identities the API server puts in the group reach it by one GROUP_MEMBER
+                // edge each, once per group: linear, however many bindings name the group.
+                if let Subject::Group(g) = s
+                    && linked.insert(g.clone())
+                {
                     let members = self.members(g);
                     if members.is_empty() {
                         continue;
                     }
-                    let via = EvidenceItem::Binding {
-                        binding: b.display(),
-                        role: role.display(),
-                        subject: s.display(),
-                        via_group: Some(group_membership(g)),
-                        file: file.clone(),
-                        line,
-                    };
-                    let ev = self.ev(vec![via]);
+                    let ev = self.ev(vec![EvidenceItem::Note {
+                        text: format!("{g}: {}", group_membership(g)),
+                    }]);
                     for m in members {
-                        self.edge(m, v, Technique::PermissionDiscover, ev);
+                        self.edge(m, direct, Technique::GroupMember, ev);
                     }
                 }
             }

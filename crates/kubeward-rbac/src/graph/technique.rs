@@ -22,6 +22,7 @@ pub enum Technique {
     // Structure.
     ContainerAttach,
     IdentityAssume,
+    GroupMember,
     PermissionDiscover,
     VolumeDiscover,
     VolumeAccess,
@@ -50,7 +51,7 @@ pub enum Technique {
 
 impl Technique {
     /// Every technique, in the order edges are preferred when several lead to the same vertex.
-    pub const ALL: [Technique; 33] = [
+    pub const ALL: [Technique; 34] = [
         Technique::CeNsenter,
         Technique::CePrivMount,
         Technique::CeModuleLoad,
@@ -62,6 +63,7 @@ impl Technique {
         Technique::ExploitHostRead,
         Technique::ContainerAttach,
         Technique::IdentityAssume,
+        Technique::GroupMember,
         Technique::PermissionDiscover,
         Technique::VolumeDiscover,
         Technique::VolumeAccess,
@@ -100,6 +102,7 @@ impl Technique {
             Technique::ExploitHostRead => "EXPLOIT_HOST_READ",
             Technique::ContainerAttach => "CONTAINER_ATTACH",
             Technique::IdentityAssume => "IDENTITY_ASSUME",
+            Technique::GroupMember => "GROUP_MEMBER",
             Technique::PermissionDiscover => "PERMISSION_DISCOVER",
             Technique::VolumeDiscover => "VOLUME_DISCOVER",
             Technique::VolumeAccess => "VOLUME_ACCESS",
@@ -143,6 +146,7 @@ impl Technique {
                 | Technique::WebhookWrite
                 | Technique::SecretMount
                 | Technique::SecretRead
+                | Technique::GroupMember
         )
     }
 
@@ -152,7 +156,10 @@ impl Technique {
     pub fn is_structural(self) -> bool {
         matches!(
             self,
-            Technique::ContainerAttach | Technique::PermissionDiscover | Technique::VolumeDiscover
+            Technique::ContainerAttach
+                | Technique::GroupMember
+                | Technique::PermissionDiscover
+                | Technique::VolumeDiscover
         )
     }
 
@@ -176,7 +183,9 @@ impl Technique {
             | Technique::TokenBruteforce
             | Technique::SaTokenCreate => "T1528",
             Technique::SecretMount | Technique::SecretRead => "T1552.007",
-            Technique::PermissionDiscover | Technique::VolumeDiscover => "T1613",
+            Technique::GroupMember | Technique::PermissionDiscover | Technique::VolumeDiscover => {
+                "T1613"
+            }
             Technique::VolumeAccess | Technique::PodAttach | Technique::ShareProcessNamespace => {
                 "T1609"
             }
@@ -210,6 +219,9 @@ impl Technique {
             Technique::ExploitHostRead => "read-only sensitive hostPath: read host secrets",
             Technique::ContainerAttach => "a pod's containers",
             Technique::IdentityAssume => "use the credentials present (token, node certificate)",
+            Technique::GroupMember => {
+                "the API server puts the identity in the group (system:authenticated...)"
+            }
             Technique::PermissionDiscover => "the permissions an identity holds",
             Technique::VolumeDiscover => "a volume mounted in the container",
             Technique::VolumeAccess => "the node can read every volume of its pods",
