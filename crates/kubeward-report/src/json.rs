@@ -28,6 +28,7 @@ struct Report<'a> {
     exceptions: Vec<ExceptionOut<'a>>,
     clusters: &'a [ClusterInfo],
     not_visible: &'a [NotVisible],
+    skipped: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -304,6 +305,7 @@ pub(crate) fn render(
         exceptions: result.exception_problems.iter().map(exception).collect(),
         clusters: &result.clusters,
         not_visible: &result.not_visible,
+        skipped: &result.skipped,
     };
     serde_json::to_writer(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)

@@ -314,6 +314,13 @@ pub(crate) fn render(
             .iter()
             .map(|n| notification("note", n.message.clone(), &n.file, n.line, 0)),
     );
+    // Analyses that did not run (attack paths past the scan's limit).
+    notifications.extend(scan.skipped.iter().map(|text| {
+        json!({
+            "level": "warning",
+            "message": { "text": text },
+        })
+    }));
     // What a cluster scan could not list: no result is claimed there.
     notifications.extend(scan.not_visible.iter().map(|nv| {
         json!({

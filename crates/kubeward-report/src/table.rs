@@ -134,6 +134,10 @@ pub(crate) fn render(
         )?;
         problems = true;
     }
+    for skipped in &result.skipped {
+        writeln!(out, "note: {skipped}")?;
+        problems = true;
+    }
     if problems {
         writeln!(out)?;
     }

@@ -37,6 +37,9 @@ pub struct ScanResult {
     pub clusters: Vec<ClusterInfo>,
     /// What a cluster scan could not see: no finding is claimed there.
     pub not_visible: Vec<NotVisible>,
+    /// Analyses that did not run, each with the reason (the attack paths of an input with
+    /// more workloads than the scan's limit): no finding is claimed from them.
+    pub skipped: Vec<String>,
     /// Findings on pods, ReplicaSets and Jobs that repeat their controller's (same rule, field
     /// and message): reported once, on the controller.
     pub repeated: u64,
@@ -61,8 +64,17 @@ pub struct Scan {
     controller_findings: FxHashMap<Str, Vec<u64>>,
     /// RBAC objects kept in compact form (`Keep::Rbac`).
     rbac: RbacInput,
+    /// Workloads kept for the attack graph (`Keep::Graph`), and the most it may hold.
+    graph_workloads: usize,
+    paths_limit: usize,
+    /// The limit was passed: the graph's objects were let go and paths are not computed.
+    paths_skipped: bool,
     result: ScanResult,
 }
+
+/// The default of [`Scan::set_paths_limit`]: more workloads than the largest real clusters run,
+/// fewer than would make the attack graph the bulk of a scan's memory (BENCHMARKS.md).
+pub const DEFAULT_PATHS_LIMIT: usize = 25_000;
 
 impl Scan {
     pub fn new(engine: Engine) -> Scan {
@@ -76,8 +88,47 @@ impl Scan {
             snapshot: Snapshot::default(),
             controller_findings: FxHashMap::default(),
             rbac: RbacInput::default(),
+            graph_workloads: 0,
+            paths_limit: DEFAULT_PATHS_LIMIT,
+            paths_skipped: false,
             result: ScanResult::default(),
         }
+    }
+
+    /// The most workloads the attack-path rules (KW230–KW232) may keep; past it they report
+    /// nothing and the result says why (`ScanResult::skipped`). 0: never compute paths.
+    pub fn set_paths_limit(&mut self, limit: usize) {
+        self.paths_limit = limit;
+        let selected = self.engine.rules().iter().any(|a| {
+            crate::rules::paths::RULES
+                .iter()
+                .any(|r| std::ptr::eq(*r, a.rule))
+        });
+        if limit == 0 && selected && !self.paths_skipped {
+            self.paths_skipped = true;
+            self.result.skipped.push(
+                "attack paths (KW230-KW232) not computed: turned off (--paths-limit 0)".into(),
+            );
+        }
+    }
+
+    /// Lets go of what the attack graph kept, once the limit is passed.
+    fn skip_paths(&mut self) {
+        self.paths_skipped = true;
+        let engine = &self.engine;
+        let objects = std::mem::take(&mut self.snapshot.objects);
+        self.snapshot.objects = objects
+            .into_iter()
+            .map(|o| match engine.retains(&o) {
+                Some(Keep::Graph) => metadata_only(o),
+                _ => o,
+            })
+            .collect();
+        self.result.skipped.push(format!(
+            "attack paths (KW230-KW232) not computed: the input has more than {} workloads \
+             (--paths-limit); raise the limit or run `kubeward paths`",
+            self.paths_limit
+        ));
     }
 
     /// Checks one object and keeps what snapshot rules need of it.
@@ -125,9 +176,18 @@ impl Scan {
             }
             Some(Keep::Metadata) => self.snapshot.objects.push(metadata_only(object)),
             Some(Keep::Graph) => {
-                let kept = if object.builtin
-                    && kubeward_rbac::graph::GRAPH_KINDS.contains(&object.kind.as_str())
-                {
+                let graph = !self.paths_skipped
+                    && object.builtin
+                    && kubeward_rbac::graph::GRAPH_KINDS.contains(&object.kind.as_str());
+                if graph && is_workload_kind(&object.kind) {
+                    self.graph_workloads += 1;
+                    if self.graph_workloads > self.paths_limit {
+                        self.skip_paths();
+                        self.snapshot.objects.push(metadata_only(object));
+                        return;
+                    }
+                }
+                let kept = if graph {
                     kubeward_rbac::graph::prune(object)
                 } else {
                     Some(metadata_only(object))
@@ -202,6 +262,9 @@ impl Scan {
     pub fn finish(mut self) -> ScanResult {
         let rbac = std::mem::take(&mut self.rbac);
         self.snapshot.memo.get_or_init(RBAC_INPUT, || rbac);
+        if self.paths_skipped {
+            crate::rules::paths::skip(&self.snapshot);
+        }
         let mut late = Vec::new();
         self.engine.check_snapshot(&self.snapshot, &mut late);
         let mut result = self.result;
@@ -529,6 +592,50 @@ mod tests {
             .map(|n| n.as_str())
             .collect();
         assert_eq!(ns, ["a", "b"]);
+    }
+
+    /// Past the limit, the graph's objects are let go and the paths are skipped, with a reason.
+    #[test]
+    fn paths_past_the_limit_are_skipped_with_a_reason() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/KW231/fail-exposed.yaml"
+        ))
+        .unwrap();
+        let twice = format!("{text}\n---\n{}", text.replace("builder", "builder2"));
+        let run = |limit: usize| {
+            let mut scan = Scan::new(engine(&["KW230", "KW231", "KW232"]));
+            scan.set_paths_limit(limit);
+            scan.add_loaded(load(&twice));
+            assert!(
+                scan.snapshot
+                    .objects
+                    .iter()
+                    .all(|o| o.root.get("spec").is_none())
+                    || limit >= 2,
+                "past the limit only metadata is kept"
+            );
+            scan.finish()
+        };
+        let within = run(2);
+        assert!(within.skipped.is_empty());
+        assert_eq!(within.findings.len(), 4);
+        let past = run(1);
+        assert!(past.findings.is_empty());
+        assert_eq!(past.skipped.len(), 1);
+        assert!(
+            past.skipped[0].contains("more than 1 workloads"),
+            "{:?}",
+            past.skipped
+        );
+        let off = run(0);
+        assert!(off.findings.is_empty());
+        assert!(off.skipped[0].contains("turned off"), "{:?}", off.skipped);
+        // Without the path rules there is nothing to skip.
+        let mut scan = Scan::new(engine(&["KW101"]));
+        scan.set_paths_limit(0);
+        scan.add_loaded(load(&twice));
+        assert!(scan.finish().skipped.is_empty());
     }
 
     /// A path's finding carries the path's severity, unless the config sets the rule's.

@@ -123,6 +123,12 @@ struct ScanArgs {
     /// Largest input accepted, e.g. 256MiB; larger files are reported as errors.
     #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
     max_file_size: u64,
+
+    /// Most workload objects (pods included) the attack-path rules KW230-KW232 analyse; past
+    /// it they are skipped with a warning (the graph's memory grows with the input). 0 turns
+    /// them off.
+    #[arg(long, value_name = "N", default_value_t = kubeward_rules::scan::DEFAULT_PATHS_LIMIT)]
+    paths_limit: usize,
 }
 
 /// Where and how to read a live cluster.
@@ -478,6 +484,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
         ..Options::default()
     };
     let mut scan = Scan::new(engine);
+    scan.set_paths_limit(args.paths_limit);
     if args.cluster.cluster() {
         let collection = args.cluster.collect()?;
         for object in collection.objects() {
@@ -515,6 +522,9 @@ fn scan(args: ScanArgs) -> Result<u8> {
     }
     for p in &result.exception_problems {
         eprintln!("kubeward: warning: {p}");
+    }
+    for s in &result.skipped {
+        eprintln!("kubeward: warning: {s}");
     }
     match &args.output {
         Some(path) => {

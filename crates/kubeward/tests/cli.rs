@@ -86,6 +86,34 @@ fn insecure_example_fails_and_hardened_example_is_clean() {
     assert_eq!(o.status.code(), Some(0));
 }
 
+/// Attack paths are findings of `scan`; past `--paths-limit` they are skipped, and the reports
+/// and standard error say so.
+#[test]
+fn attack_paths_in_scan_and_their_limit() {
+    let o = run(&["scan", "--format", "json", "examples/insecure"]);
+    let report = json(&o);
+    let found = codes(&report);
+    for code in ["KW230", "KW231"] {
+        assert!(found.iter().any(|c| c == code), "{code} missing");
+    }
+    assert_eq!(report["skipped"], serde_json::json!([]));
+    let o = run(&[
+        "scan",
+        "--format",
+        "json",
+        "--paths-limit",
+        "3",
+        "examples/insecure",
+    ]);
+    let report = json(&o);
+    assert!(!codes(&report).iter().any(|c| c.starts_with("KW23")));
+    let skipped = report["skipped"][0].as_str().unwrap();
+    assert!(skipped.contains("more than 3 workloads"), "{skipped}");
+    assert!(stderr(&o).contains("warning: attack paths (KW230-KW232) not computed"));
+    let o = run(&["scan", "--paths-limit", "0", "examples/insecure"]);
+    assert!(stdout(&o).contains("note: attack paths (KW230-KW232) not computed: turned off"));
+}
+
 #[test]
 fn stdin_is_scanned_and_findings_point_at_lines() {
     let o = run_stdin(

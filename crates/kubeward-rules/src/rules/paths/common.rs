@@ -42,9 +42,19 @@ pub(super) struct PathAnalysis {
     entries: u64,
 }
 
+const MEMO: &str = "kubeward-rules/paths";
+
+/// Marks the snapshot's paths as not computed (a scan past its limit): the rules report nothing.
+pub(crate) fn skip(snapshot: &Snapshot) {
+    snapshot.memo.get_or_init(MEMO, || PathAnalysis {
+        paths: Vec::new(),
+        entries: 0,
+    });
+}
+
 /// The paths of `snapshot`, computed once for the three rules.
 fn paths(snapshot: &Snapshot) -> Arc<PathAnalysis> {
-    snapshot.memo.get_or_init("kubeward-rules/paths", || {
+    snapshot.memo.get_or_init(MEMO, || {
         let rbac = analysis(snapshot);
         let namespaces: Vec<Str> = snapshot.namespaces.iter().cloned().collect();
         let graph = Graph::build_in(&snapshot.objects, &rbac.rbac, namespaces);

@@ -4,6 +4,7 @@
 use crate::Rule;
 
 mod common;
+pub(crate) use common::skip;
 mod to_cluster_admin;
 mod to_kube_system_secrets;
 mod to_node_root;
