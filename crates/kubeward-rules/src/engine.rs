@@ -209,6 +209,9 @@ pub struct Engine {
     stats: Vec<RuleStats>,
     exceptions: Exceptions,
     retain: Vec<(&'static str, Keep)>,
+    /// The same without what the attack graph asked for (`Keep::Graph`): what a scan keeps
+    /// once it has given up on the paths.
+    retain_base: Vec<(&'static str, Keep)>,
     strings: Strings,
     bufs: Buffers,
 }
@@ -231,14 +234,22 @@ impl Engine {
                 overridden: overrides.contains_key(rule.meta.code),
             })
             .collect();
-        // Per kind, the most any selected snapshot rule needs.
+        // Per kind, the most any selected snapshot rule needs (with and without the graph's).
         let mut retain: Vec<(&'static str, Keep)> = Vec::new();
+        let mut retain_base: Vec<(&'static str, Keep)> = Vec::new();
         for a in &rules {
             if let Check::Snapshot { retain: wants, .. } = a.rule.check {
                 for &(kind, keep) in wants {
-                    match retain.iter_mut().find(|(k, _)| *k == kind) {
-                        Some(entry) => entry.1 = entry.1.max(keep),
-                        None => retain.push((kind, keep)),
+                    let levels = if keep == Keep::Graph {
+                        vec![&mut retain]
+                    } else {
+                        vec![&mut retain, &mut retain_base]
+                    };
+                    for list in levels {
+                        match list.iter_mut().find(|(k, _)| *k == kind) {
+                            Some(entry) => entry.1 = entry.1.max(keep),
+                            None => list.push((kind, keep)),
+                        }
                     }
                 }
             }
@@ -248,6 +259,7 @@ impl Engine {
             rules,
             exceptions,
             retain,
+            retain_base,
             strings: Strings::default(),
             bufs: Buffers::default(),
         }
@@ -276,6 +288,14 @@ impl Engine {
     /// How much of this object snapshot rules need kept, if anything.
     pub fn retains(&self, object: &Object) -> Option<Keep> {
         self.retain
+            .iter()
+            .find(|(kind, _)| *kind == object.kind.as_str())
+            .map(|(_, keep)| *keep)
+    }
+
+    /// [`Engine::retains`] leaving out the attack graph's needs (a scan past its paths limit).
+    pub fn retains_without_graph(&self, object: &Object) -> Option<Keep> {
+        self.retain_base
             .iter()
             .find(|(kind, _)| *kind == object.kind.as_str())
             .map(|(_, keep)| *keep)

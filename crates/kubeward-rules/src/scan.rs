@@ -119,9 +119,9 @@ impl Scan {
         let objects = std::mem::take(&mut self.snapshot.objects);
         self.snapshot.objects = objects
             .into_iter()
-            .map(|o| match engine.retains(&o) {
-                Some(Keep::Graph) => metadata_only(o),
-                _ => o,
+            .filter_map(|o| match engine.retains(&o) {
+                Some(Keep::Graph) => without_graph(engine, o),
+                _ => Some(o),
             })
             .collect();
         self.result.skipped.push(format!(
@@ -176,14 +176,21 @@ impl Scan {
             }
             Some(Keep::Metadata) => self.snapshot.objects.push(metadata_only(object)),
             Some(Keep::Graph) => {
-                let graph = !self.paths_skipped
-                    && object.builtin
+                if self.paths_skipped {
+                    self.snapshot
+                        .objects
+                        .extend(without_graph(&self.engine, object));
+                    return;
+                }
+                let graph = object.builtin
                     && kubeward_rbac::graph::GRAPH_KINDS.contains(&object.kind.as_str());
                 if graph && is_workload_kind(&object.kind) {
                     self.graph_workloads += 1;
                     if self.graph_workloads > self.paths_limit {
                         self.skip_paths();
-                        self.snapshot.objects.push(metadata_only(object));
+                        self.snapshot
+                            .objects
+                            .extend(without_graph(&self.engine, object));
                         return;
                     }
                 }
@@ -449,6 +456,16 @@ fn merge(
 
 /// Strips an object to `apiVersion`, `kind` and `metadata` (without `managedFields`), for
 /// snapshot rules that need only identity, labels and annotations.
+/// What the other snapshot rules need of an object the graph asked for, once the graph is
+/// given up: its metadata, or nothing.
+fn without_graph(engine: &Engine, object: Object) -> Option<Object> {
+    match engine.retains_without_graph(&object) {
+        Some(Keep::Whole) => Some(object),
+        Some(_) => Some(metadata_only(object)),
+        None => None,
+    }
+}
+
 fn metadata_only(mut object: Object) -> Object {
     if let Value::Map(entries) = &mut object.root.value {
         entries.retain(|e| matches!(e.key.as_str(), "apiVersion" | "kind" | "metadata"));
