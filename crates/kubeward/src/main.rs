@@ -4,6 +4,7 @@
 
 mod cli;
 mod install;
+mod netpol_cmd;
 mod rbac_cmd;
 
 /// mimalloc: a scan allocates and frees millions of small tree nodes while keeping some
