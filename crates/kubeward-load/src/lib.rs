@@ -9,7 +9,7 @@ mod fast;
 mod snapshot;
 pub mod yaml;
 
-use kubeward_core::{Node, Object, Pos, Source, Value};
+use kubeward_core::{Entry, Node, Object, Pos, Source, Str, Value};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -369,7 +369,12 @@ fn add_document(file: &Arc<str>, doc: u32, root: Node, item: Option<u32>, out: &
         && api_version.split_once('/').map(|(g, _)| g)
             == Some(kubeward_core::kinds::KUBEWARD_GROUP);
     if (kind.ends_with("List") || snapshot) && item.is_none() && root.entry("items").is_some() {
-        expand_list(file, doc, root, out);
+        // A typed list (`PodList`, as the API server returns it) names its items' kind once.
+        let typed = kind
+            .strip_suffix("List")
+            .filter(|k| !k.is_empty() && !snapshot)
+            .map(|k| (Str::from(k), Str::from(api_version)));
+        expand_list(file, doc, root, typed, out);
         return;
     }
     if let Some(m) = root.entry("metadata")
@@ -394,7 +399,13 @@ fn add_document(file: &Arc<str>, doc: u32, root: Node, item: Option<u32>, out: &
     out.object(Object::new(root, source));
 }
 
-fn expand_list(file: &Arc<str>, doc: u32, mut root: Node, out: &mut dyn Sink) {
+fn expand_list(
+    file: &Arc<str>,
+    doc: u32,
+    mut root: Node,
+    typed: Option<(Str, Str)>,
+    out: &mut dyn Sink,
+) {
     let Value::Map(entries) = &mut root.value else {
         return;
     };
@@ -403,7 +414,24 @@ fn expand_list(file: &Arc<str>, doc: u32, mut root: Node, out: &mut dyn Sink) {
     };
     match std::mem::replace(&mut items.value.value, Value::Null) {
         Value::Seq(items) => {
-            for (i, item) in items.into_iter().enumerate() {
+            for (i, mut item) in items.into_iter().enumerate() {
+                // Items of a typed list may omit `kind` and `apiVersion` (kubectl fills them
+                // in from the list).
+                if let (Some((kind, api_version)), Value::Map(entries)) = (&typed, &mut item.value)
+                {
+                    for (field, value) in [("apiVersion", api_version), ("kind", kind)] {
+                        if !entries.iter().any(|e| e.key == field) {
+                            entries.insert(
+                                0,
+                                Entry {
+                                    key: Str::from(field),
+                                    key_pos: item.pos,
+                                    value: Node::new(item.pos, Value::Str(value.clone())),
+                                },
+                            );
+                        }
+                    }
+                }
                 add_document(file, doc, item, Some(i as u32), out);
             }
         }
@@ -437,6 +465,27 @@ mod tests {
             &mut out,
         );
         out
+    }
+
+    /// Items of a typed list (`PodList`, as the API server returns it) may omit their kind and
+    /// apiVersion; they get the list's, as kubectl does. Items that state theirs keep them.
+    #[test]
+    fn typed_list_items_get_the_list_kind() {
+        let out = load(
+            "apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: a, namespace: x}\n  spec: {}\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: b}\n",
+        );
+        assert!(out.errors.is_empty() && out.notes.is_empty(), "{out:?}");
+        let kinds: Vec<(&str, &str, &str)> = out
+            .objects
+            .iter()
+            .map(|o| (o.kind.as_str(), o.api_version.as_str(), o.name.as_str()))
+            .collect();
+        assert_eq!(kinds, [("Pod", "v1", "a"), ("Deployment", "apps/v1", "b")]);
+        assert_eq!(out.objects[0].source.item, Some(0));
+        // A plain `List` names no kind: its kind-less items are still skipped, with a note.
+        let out = load("apiVersion: v1\nkind: List\nitems:\n- metadata: {name: a}\n");
+        assert!(out.objects.is_empty());
+        assert_eq!(out.notes.len(), 1);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod list;
 pub mod model;
 pub mod ranges;
 pub mod render;
+pub mod retain;
 pub mod selector;
 
 pub use conn::{ConnSet, Protocol};
@@ -31,6 +32,7 @@ pub use error::{Error, Errors};
 pub use ip::IpRange;
 pub use list::{Connection, End};
 pub use model::{Direction, Model};
+pub use retain::{PRUNED_KINDS, prune};
 
 /// Version of the JSON outputs (`docs/netpol.md`).
 pub const SCHEMA_VERSION: u32 = 1;

@@ -571,6 +571,21 @@ impl<'a> Model<'a> {
     where
         I: IntoIterator<Item = &'a Object>,
     {
+        let (m, errors) = Model::build_lenient(objects);
+        if errors.0.is_empty() {
+            Ok(m)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// [`Model::build`] that goes on past invalid input: the model of everything that is valid
+    /// (an invalid policy, peer, port or workload is left out) and every error. For checks that
+    /// should still judge the rest of a large input (the scan's KW3xx rules).
+    pub fn build_lenient<I>(objects: I) -> (Model<'a>, Errors)
+    where
+        I: IntoIterator<Item = &'a Object>,
+    {
         let mut errors = Vec::new();
         let mut m = Model::default();
         let objects: Vec<&'a Object> = objects.into_iter().collect();
@@ -827,11 +842,7 @@ impl<'a> Model<'a> {
         }
         m.workloads
             .sort_by(|a, b| (a.namespace, &a.name, &a.kind).cmp(&(b.namespace, &b.name, &b.kind)));
-        if errors.is_empty() {
-            Ok(m)
-        } else {
-            Err(Errors(errors))
-        }
+        (m, Errors(errors))
     }
 
     fn ensure_namespace(&mut self, name: &str) -> usize {

@@ -7,12 +7,11 @@
 //! reason, and that verdict is asserted too, so the list cannot rot. See
 //! `docs/oracles/netpol.md`.
 
-use kubeward_core::{Object, Source};
+use kubeward_core::Object;
 use kubeward_netpol::list::{connections, end_name};
 use kubeward_netpol::{Analysis, ConnSet, Model, Protocol};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 const DATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -42,71 +41,6 @@ fn load(dir: &Path) -> (Vec<Object>, Vec<String>) {
         .map(ToString::to_string)
         .collect();
     (loaded.objects, errors)
-}
-
-/// Items of typed lists (`PodList`, `NamespaceList`) written without `kind`/`apiVersion`, as the
-/// API server returns them: the loader skips them today (see docs/oracles/netpol.md), so the
-/// test reads them itself to check the analysis on these directories too.
-fn typed_list_items(dir: &Path) -> Vec<Object> {
-    let (inputs, _) = kubeward_load::discover(&[dir.to_path_buf()]);
-    let mut out = Vec::new();
-    for input in inputs {
-        let kubeward_load::Input::File(path) = &input else {
-            continue;
-        };
-        let Ok(text) = std::fs::read_to_string(path) else {
-            continue;
-        };
-        let json = path.extension().is_some_and(|e| e == "json");
-        let file: Arc<str> = path.display().to_string().into();
-        kubeward_load::yaml::each_document(&text, json, &Default::default(), &mut |doc| {
-            let Ok(root) = doc.root else { return };
-            let kind = root
-                .get("kind")
-                .and_then(|k| k.as_str())
-                .unwrap_or_default();
-            let api = root
-                .get("apiVersion")
-                .and_then(|k| k.as_str())
-                .unwrap_or_default();
-            let Some(item_kind) = kind.strip_suffix("List").filter(|k| !k.is_empty()) else {
-                return;
-            };
-            for (i, item) in root
-                .get("items")
-                .map(|n| n.items())
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-            {
-                if item.get("kind").is_some() {
-                    continue;
-                }
-                let mut item = item.clone();
-                if let kubeward_core::Value::Map(entries) = &mut item.value {
-                    for (k, v) in [("kind", item_kind), ("apiVersion", api)] {
-                        entries.push(kubeward_core::Entry {
-                            key: k.into(),
-                            key_pos: item.pos,
-                            value: kubeward_core::Node::new(
-                                item.pos,
-                                kubeward_core::Value::Str(v.into()),
-                            ),
-                        });
-                    }
-                }
-                out.push(Object::new(
-                    item,
-                    Source {
-                        file: file.clone(),
-                        doc: doc.index,
-                        item: Some(i as u32),
-                    },
-                ));
-            }
-        });
-    }
-    out
 }
 
 type ConnList = BTreeMap<(String, String), ConnSet>;
@@ -187,10 +121,6 @@ fn diff(ours: &ConnList, theirs: &ConnList) -> String {
 enum Expect {
     /// Same connection set as np-guard.
     Same,
-    /// Same, once the typed-List items the loader skips are read (see `typed_list_items`);
-    /// the product path today sees fewer objects and must differ (so this entry is revisited
-    /// when the loader learns typed Lists).
-    SameWithTypedLists,
     /// Same, except np-guard's `{ingress-controller}` lines (its Ingress/Route analysis, which
     /// kubeward does not do); those lines must exist.
     SameWithoutIngressController,
@@ -202,8 +132,6 @@ enum Expect {
     OwnerWithoutKind,
     /// Invalid input: an error naming file:line:column and containing this text.
     Error(&'static str),
-    /// Like `Error`, once the typed-List items the loader skips are read.
-    ErrorWithTypedLists(&'static str),
     /// No connection-list oracle (np-guard only has exposure or diff outputs for it, or none):
     /// the analysis must succeed.
     NoOracle,
@@ -497,9 +425,9 @@ const CASES: &[(&str, Expect)] = &[
         NoOracle,
     ),
     ("ingress_example_with_named_port", NoOracle),
-    ("ipblockstest", SameWithTypedLists),
-    ("ipblockstest_3", SameWithTypedLists),
-    ("ipblockstest_4", SameWithTypedLists),
+    ("ipblockstest", Same),
+    ("ipblockstest_3", Same),
+    ("ipblockstest_4", Same),
     ("k8s_ingress_test", SameWithoutIngressController),
     ("k8s_ingress_test_new", NoOracle),
     (
@@ -514,9 +442,9 @@ const CASES: &[(&str, Expect)] = &[
         "multiple_ingress_objects_with_different_ports_new",
         NoOracle,
     ),
-    ("multiple_topology_resources_2", SameWithTypedLists),
-    ("multiple_topology_resources_3", SameWithTypedLists),
-    ("multiple_topology_resources_4", SameWithTypedLists),
+    ("multiple_topology_resources_2", Same),
+    ("multiple_topology_resources_3", Same),
+    ("multiple_topology_resources_4", Same),
     ("nad_test_11", MultiNetwork),
     ("nad_test_12", MultiNetwork),
     ("nad_test_13", MultiNetwork),
@@ -569,13 +497,13 @@ const CASES: &[(&str, Expect)] = &[
     ),
     (
         "semanticDiff-same-topologies-illegal-podlist",
-        ErrorWithTypedLists("have different values for label `app`, which a policy selects on"),
+        Error("have different values for label `app`, which a policy selects on"),
     ),
-    ("semanticDiff-same-topologies-new2", SameWithTypedLists),
-    ("semanticDiff-same-topologies-new3", SameWithTypedLists),
-    ("semanticDiff-same-topologies-old1", SameWithTypedLists),
-    ("semanticDiff-same-topologies-old2", SameWithTypedLists),
-    ("semanticDiff-same-topologies-old3", SameWithTypedLists),
+    ("semanticDiff-same-topologies-new2", Same),
+    ("semanticDiff-same-topologies-new3", Same),
+    ("semanticDiff-same-topologies-old1", Same),
+    ("semanticDiff-same-topologies-old2", Same),
+    ("semanticDiff-same-topologies-old3", Same),
     ("services", NoOracle),
     ("test_with_irrelevant_oc_resources", NoOracle),
     ("test_with_named_ports_changed_netpol", Same),
@@ -658,19 +586,6 @@ fn check(dir: &str, expect: Expect) -> Result<(), String> {
     }
     match expect {
         Same => compare(&analyse(&objects)?.1, &need_oracle()?),
-        SameWithTypedLists => {
-            let e = need_oracle()?;
-            let extra = typed_list_items(&path);
-            if extra.is_empty() {
-                return Err("no kind-less typed List items here: use Same".into());
-            }
-            if analyse(&objects).is_ok_and(|(_, o)| o == e) {
-                return Err("the loader now reads typed List items: use Same".into());
-            }
-            let mut all = objects;
-            all.extend(extra);
-            compare(&analyse(&all)?.1, &e)
-        }
         SameWithoutIngressController => {
             let mut e = need_oracle()?;
             let before = e.len();
@@ -714,15 +629,6 @@ fn check(dir: &str, expect: Expect) -> Result<(), String> {
                 ));
             }
             Ok(())
-        }
-        ErrorWithTypedLists(text) => {
-            let extra = typed_list_items(&path);
-            if extra.is_empty() || analyse(&objects).is_err() {
-                return Err("the product path reads this input now: use Error".into());
-            }
-            let mut all = objects;
-            all.extend(extra);
-            check_error(dir, text, analyse(&all))
         }
         Error(text) => check_error(dir, text, analyse(&objects)),
         Accepted(why) => {
@@ -810,9 +716,9 @@ fn np_guard_connection_lists() {
     let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
     for (dir, expect) in CASES {
         let kind = match expect {
-            Same | SameWithTypedLists | SameWithoutIngressController | SameForIpv4 => "agree",
+            Same | SameWithoutIngressController | SameForIpv4 => "agree",
             Warned(_) if expected(dir).is_some() => "agree",
-            Error(_) | ErrorWithTypedLists(_) => "rejected",
+            Error(_) => "rejected",
             _ => "other",
         };
         *tally.entry(kind).or_default() += 1;

@@ -58,6 +58,10 @@ pub enum Keep {
     /// (rules, subjects, roleRef and the positions findings point at), not the tree; rules read
     /// it with [`scan::rbac_input`].
     Rbac,
+    /// What the NetworkPolicy analysis reads (`kubeward_netpol::prune`): a workload's
+    /// identity, owners, pod-template labels and container ports; a Service's type, selector,
+    /// ports and external IPs; an Ingress's backends. Other kinds keep their metadata.
+    Pods,
     /// What the attack graph reads (`kubeward_rbac::graph::prune`): a workload's pod spec
     /// without commands, probes, resources or plain env values; a Service's type and selector;
     /// a Secret's type and metadata, never its data. Other kinds keep their metadata.

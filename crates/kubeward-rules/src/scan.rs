@@ -175,6 +175,7 @@ impl Scan {
                 self.snapshot.objects.push(object)
             }
             Some(Keep::Metadata) => self.snapshot.objects.push(metadata_only(object)),
+            Some(Keep::Pods) => self.snapshot.objects.push(pods_only(object)),
             Some(Keep::Graph) => {
                 if self.paths_skipped {
                     self.snapshot
@@ -461,8 +462,19 @@ fn merge(
 fn without_graph(engine: &Engine, object: Object) -> Option<Object> {
     match engine.retains_without_graph(&object) {
         Some(Keep::Whole) => Some(object),
+        Some(Keep::Pods | Keep::Graph) => Some(pods_only(object)),
         Some(_) => Some(metadata_only(object)),
         None => None,
+    }
+}
+
+/// What the NetworkPolicy analysis reads of a workload, Service or Ingress; the metadata of
+/// other kinds.
+fn pods_only(object: Object) -> Object {
+    if object.builtin && kubeward_netpol::PRUNED_KINDS.contains(&object.kind.as_str()) {
+        kubeward_netpol::prune(object).expect("a kind prune cuts down")
+    } else {
+        metadata_only(object)
     }
 }
 

@@ -49,7 +49,10 @@ pub fn prune(mut object: Object) -> Option<Object> {
     match kind.as_str() {
         "Service" => {
             if let Some(spec) = field(root, "spec") {
-                retain(spec, |k| matches!(k, "type" | "selector"));
+                // Ports and external IPs: the NetworkPolicy rules read the same kept objects.
+                retain(spec, |k| {
+                    matches!(k, "type" | "selector" | "ports" | "externalIPs")
+                });
             }
         }
         "Ingress" => {
@@ -167,7 +170,15 @@ fn container(c: &mut Node) {
     retain(c, |k| {
         matches!(
             k,
-            "name" | "securityContext" | "volumeMounts" | "env" | "envFrom" | "volumeDevices"
+            "name"
+                | "securityContext"
+                | "volumeMounts"
+                | "env"
+                | "envFrom"
+                | "volumeDevices"
+                // What the NetworkPolicy rules read from the same kept objects.
+                | "ports"
+                | "restartPolicy"
         )
     });
     if let Some(Node {

@@ -68,7 +68,7 @@ rule! {
 }
 
 /// Is `obj` a namespaced network policy of Kubernetes, Calico or Cilium?
-fn is_policy(obj: &Object) -> bool {
+pub(super) fn is_policy(obj: &Object) -> bool {
     match obj.kind.as_str() {
         "NetworkPolicy" => {
             obj.builtin || matches!(obj.group(), "projectcalico.org" | "crd.projectcalico.org")
