@@ -117,8 +117,10 @@ pub fn workload_not_selected<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
 }
 
 /// Namespaces with workloads but no default-deny policy (`podSelector: {}`, the direction in
-/// its policyTypes, no rules) for ingress, and for egress. The finding is on the Namespace
-/// when it is in the input, else on the first workload's `metadata.namespace`.
+/// its policyTypes, no rules) for ingress, and for egress, where some workload is not isolated
+/// for that direction (when policies select every workload, a default deny changes nothing
+/// today). The finding is on the Namespace when it is in the input, else on the first
+/// workload's `metadata.namespace`.
 pub fn namespace_without_default_deny<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
     let m = a.model;
     let mut out = Vec::new();
@@ -136,7 +138,15 @@ pub fn namespace_without_default_deny<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>>
                     && p.affects(d)
                     && p.rules(d).is_empty()
             });
-            if has {
+            // Every workload already isolated for the direction (policies select them all):
+            // a default deny would change nothing today.
+            let all_isolated = m
+                .workloads
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.namespace == nsi)
+                .all(|(wi, _)| !a.selecting(d, wi).is_empty());
+            if has || all_isolated {
                 continue;
             }
             let (object, pointer) = match ns.object {
@@ -553,13 +563,23 @@ spec:
             (l[0].0, l[0].1.as_str(), l[0].2.as_str(), l[0].3),
             (Check::NoDefaultDenyEgress, "shop", "", 14)
         );
-        // A policy with rules is not a default deny; without a Namespace object the finding is
-        // on the first workload's namespace field.
+        // A policy that selects every workload isolates them all: a default deny would change
+        // nothing, so nothing is reported.
         let y = format!(
             "{WEB}{}",
             policy(
                 "allow",
                 "  podSelector: {}\n  ingress: [{}]\n  egress: [{}]"
+            )
+        );
+        assert!(run(&y, namespace_without_default_deny).is_empty());
+        // A policy that selects another app leaves web open; without a Namespace object the
+        // finding is on the first workload's namespace field.
+        let y = format!(
+            "{WEB}{}",
+            policy(
+                "other",
+                "  podSelector: {matchLabels: {app: other}}\n  ingress: [{}]\n  egress: [{}]"
             )
         );
         let l = run(&y, namespace_without_default_deny);

@@ -6,8 +6,10 @@ use kubeward_netpol::lint::Check as Lint;
 rule! {
     /// ## What it finds
     /// Namespaces that hold workloads and NetworkPolicies, but no default-deny policy for egress
-    /// (`podSelector: {}`, `Egress` in `policyTypes`, no egress rules). The finding is on the
-    /// Namespace when the input has it, else on the first workload's `metadata.namespace`.
+    /// (`podSelector: {}`, `Egress` in `policyTypes`, no egress rules), while some workload there
+    /// is selected by no egress policy. The finding is on the Namespace when the input has it,
+    /// else on the first workload's `metadata.namespace`. (A namespace with no policy at all is
+    /// KW305's.)
     ///
     /// Judged with Kubernetes' NetworkPolicy semantics by `kubeward_netpol` (the analysis of
     /// `kubeward netpol`). In a cluster scan, nothing is claimed about a namespace whose

@@ -7,8 +7,10 @@ rule! {
     /// ## What it finds
     /// Namespaces that hold workloads and NetworkPolicies, but no default-deny policy for ingress:
     /// one that selects every pod (`podSelector: {}`), lists `Ingress` in its `policyTypes` and
-    /// allows nothing. The finding is on the Namespace when the input has it, else on the first
-    /// workload's `metadata.namespace`. (A namespace with no policy at all is KW305's.)
+    /// allows nothing, while some workload there is selected by no ingress policy (when policies
+    /// select every workload, a default deny changes nothing today). The finding is on the
+    /// Namespace when the input has it, else on the first workload's `metadata.namespace`. (A
+    /// namespace with no policy at all is KW305's.)
     ///
     /// Judged with Kubernetes' NetworkPolicy semantics by `kubeward_netpol` (the analysis of
     /// `kubeward netpol`). In a cluster scan, nothing is claimed about a namespace whose
