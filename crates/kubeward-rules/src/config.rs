@@ -115,9 +115,14 @@ impl ConfigParser {
                         }
                     }
                 }
+                // The admission webhook's section (`kubeward admission serve` reads it; see
+                // docs/admission.md): the same file configures both.
+                "admission" => {}
                 other => self.err(
                     entry.key_pos,
-                    format!("unknown key `{other}` (expected `severity` or `exceptions`)"),
+                    format!(
+                        "unknown key `{other}` (expected `severity`, `exceptions` or `admission`)"
+                    ),
                 ),
             }
         }

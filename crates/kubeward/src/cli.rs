@@ -55,6 +55,9 @@ enum Command {
     /// One shortest path per entry point and target, each hop with its technique and evidence.
     /// Exit status: 0 when no path was found, 1 when one was, 2 on an error.
     Paths(PathsArgs),
+    /// The admission webhook: enforce the same rules when objects are created or updated.
+    #[command(subcommand)]
+    Admission(crate::admission_cmd::AdmissionCommand),
     /// NetworkPolicy analysis: which workloads can reach which, and why.
     #[command(subcommand)]
     Netpol(crate::netpol_cmd::NetpolCommand),
@@ -438,6 +441,7 @@ pub fn run() -> Result<u8> {
         Command::Snapshot(args) => snapshot(&args),
         Command::InstallManifests(args) => install_manifests(args),
         Command::Rbac(cmd) => rbac(cmd),
+        Command::Admission(cmd) => crate::admission_cmd::run(cmd),
         Command::Netpol(cmd) => crate::netpol_cmd::run(cmd),
         Command::Paths(args) => paths(&args),
         Command::Rules(args) => rules(&args),

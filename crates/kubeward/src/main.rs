@@ -2,6 +2,7 @@
 //! outcome to an exit code: 0 nothing at or above `--fail-on`, 1 findings at or above it,
 //! 2 an error (bad flags, bad config, unreadable input).
 
+mod admission_cmd;
 mod cli;
 mod install;
 mod netpol_cmd;

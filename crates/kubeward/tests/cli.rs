@@ -309,7 +309,12 @@ fn config_exceptions_and_overrides() {
     assert!(err.contains("matched no finding"), "{err}");
     assert!(err.contains("expired on 2020-01-01"), "{err}");
 
-    std::fs::write(&cfg, "severity:\n  KW101: low\n").unwrap();
+    // One file configures the scan and the admission webhook: the scan ignores `admission:`.
+    std::fs::write(
+        &cfg,
+        "admission:\n  defaultLevel: baseline\nseverity:\n  KW101: low\n",
+    )
+    .unwrap();
     let o = run_stdin(
         &[
             "scan",
