@@ -346,7 +346,7 @@ struct PathsArgs {
 
 /// Where the objects of `rbac` and `paths` come from.
 #[derive(Debug, Args)]
-struct Inputs {
+pub(crate) struct Inputs {
     /// Manifests (files, directories, `-`) or snapshot files.
     #[arg(
         required_unless_present = "cluster",
@@ -361,7 +361,7 @@ struct Inputs {
 
 impl Inputs {
     /// Every object of the inputs (or of the live cluster); any load error is an error.
-    fn objects(&self) -> Result<Vec<kubeward_core::Object>> {
+    pub(crate) fn objects(&self) -> Result<Vec<kubeward_core::Object>> {
         read_objects(&self.paths, &self.cluster)
     }
 }

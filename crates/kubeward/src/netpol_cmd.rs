@@ -1,5 +1,6 @@
 //! `kubeward netpol list | reach | matrix | exposure`: NetworkPolicy analysis of manifests.
 
+use crate::cli::Inputs;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use kubeward_core::Object;
@@ -8,7 +9,6 @@ use kubeward_netpol::ip::{Family, IpRange, parse_cidr};
 use kubeward_netpol::{Analysis, Model, render};
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
 pub enum NetpolCommand {
@@ -36,19 +36,12 @@ pub enum NetpolCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct Input {
-    /// Manifests: files, directories (recursively: .yaml, .yml, .json), `-` for stdin.
-    #[arg(required = true, value_name = "PATH")]
-    paths: Vec<PathBuf>,
-}
-
-#[derive(Debug, Args)]
 pub struct ListArgs {
     /// Output format.
     #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json", "csv"])]
     format: String,
     #[command(flatten)]
-    input: Input,
+    input: Inputs,
 }
 
 #[derive(Debug, Args)]
@@ -67,7 +60,7 @@ pub struct ReachArgs {
     #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json"])]
     format: String,
     #[command(flatten)]
-    input: Input,
+    input: Inputs,
 }
 
 #[derive(Debug, Args)]
@@ -76,7 +69,7 @@ pub struct MatrixArgs {
     #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json", "csv", "html"])]
     format: String,
     #[command(flatten)]
-    input: Input,
+    input: Inputs,
 }
 
 #[derive(Debug, Args)]
@@ -85,25 +78,13 @@ pub struct ExposureArgs {
     #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json"])]
     format: String,
     #[command(flatten)]
-    input: Input,
+    input: Inputs,
 }
 
-/// Every object of the inputs; any load error is an error (with file:line:column).
-fn load(input: &Input) -> Result<Vec<Object>> {
-    let (inputs, discover_errors) = kubeward_load::discover(&input.paths);
-    let mut loaded = kubeward_load::Loaded::default();
-    for i in &inputs {
-        kubeward_load::load_input(i, &kubeward_load::Options::default(), &mut loaded);
-    }
-    let errors: Vec<String> = discover_errors
-        .iter()
-        .chain(&loaded.errors)
-        .map(ToString::to_string)
-        .collect();
-    if !errors.is_empty() {
-        bail!("{}", errors.join("\n"));
-    }
-    Ok(loaded.objects)
+/// Every object of the inputs (manifests, snapshot files, or the live cluster with
+/// `--cluster`); any load error is an error (with file:line:column).
+fn load(input: &Inputs) -> Result<Vec<Object>> {
+    input.objects()
 }
 
 /// The model of the objects; problems it worked around are printed as warnings.

@@ -297,3 +297,45 @@ fn a_progress_bar_is_drawn_on_a_terminal_only() {
     assert!(!err.contains("collecting"), "{err}");
     assert!(err.starts_with("kubeward: collected "), "{err}");
 }
+
+/// `kubeward netpol` reads a live cluster too: the prod namespace's default-deny policy
+/// isolates its workloads, dev's are open.
+#[test]
+fn netpol_reads_the_live_cluster() {
+    let (_server, _dir, kubeconfig) = cluster(FixtureConfig::new(), Identity::admin());
+    let o = kubeward(&[
+        "netpol",
+        "exposure",
+        "--cluster",
+        "--kubeconfig",
+        &kubeconfig,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report = json(&o);
+    let mut seen: Vec<(String, bool, bool)> = report["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["workload"]["name"].as_str().unwrap().to_string(),
+                w["ingress"]["protected"].as_bool().unwrap(),
+                w["egress"]["protected"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("dev/web[Deployment]".to_string(), false, false),
+            ("prod/backup[CronJob]".to_string(), true, true),
+            ("prod/node-shell[Pod]".to_string(), true, true),
+        ]
+    );
+    // Without `--cluster` or paths it is a usage error, not an empty analysis.
+    let o = kubeward(&["netpol", "list"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
