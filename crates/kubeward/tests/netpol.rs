@@ -651,3 +651,65 @@ fn invalid_input_is_an_error_with_its_position() {
         stderr(&out)
     );
 }
+
+/// The HTML matrix in a real browser (Debian's `chromium`, installed by `.ci/run`): it renders
+/// without console errors, the browser's DOM has every cell with its tooltip, and a screenshot
+/// is drawn. Fails when chromium is missing.
+#[test]
+fn html_matrix_renders_in_chromium() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: install Debian's `chromium` package (.ci/run does)"
+    );
+    let f = fixture(CLUSTER);
+    let html = ok(&kubeward(&["matrix", "-f", "html"], &f.path));
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("matrix.html");
+    std::fs::write(&page, &html).unwrap();
+    let url = format!("file://{}", page.display());
+    let run = |extra: &[&str]| {
+        let profile = tempfile::tempdir().unwrap();
+        let o = Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--window-size=1200,800",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .expect("chromium runs");
+        assert!(o.status.success(), "chromium failed: {}", stderr(&o));
+        // Console messages are logged as `CONSOLE(...)`: the page must log none.
+        let log = stderr(&o);
+        assert!(!log.contains("CONSOLE"), "console output: {log}");
+        o
+    };
+    let dom = stdout(&run(&["--dump-dom"]));
+    assert_eq!(
+        dom.matches("<td class=").count(),
+        html.matches("<td class=").count(),
+        "{dom}"
+    );
+    assert!(dom.contains(
+        "title=\"web/frontend[Deployment] \u{2192} db/postgres[StatefulSet]: TCP 5432\""
+    ));
+    assert!(dom.contains("NetworkPolicy connectivity matrix"));
+    let png = dir.path().join("matrix.png");
+    run(&[&format!("--screenshot={}", png.display())]);
+    let bytes = std::fs::read(&png).expect("a screenshot");
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 5_000,
+        "{} bytes",
+        bytes.len()
+    );
+}
