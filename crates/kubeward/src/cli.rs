@@ -61,6 +61,13 @@ enum Command {
     /// NetworkPolicy analysis: which workloads can reach which, and why.
     #[command(subcommand)]
     Netpol(crate::netpol_cmd::NetpolCommand),
+    /// API server audit logs: detections (KW7xx) and the audit report.
+    #[command(subcommand)]
+    Audit(crate::audit_cmd::AuditCommand),
+    /// Check a node (control plane or worker) against the CIS Kubernetes Benchmark.
+    Node(crate::node_cmd::NodeArgs),
+    /// Check etcd: client authentication, transport, and whether Secrets are encrypted at rest.
+    Etcd(crate::node_cmd::EtcdArgs),
     /// List every rule: code, name, severity, category, frameworks.
     Rules(RulesArgs),
     /// Show a rule's full documentation.
@@ -443,6 +450,9 @@ pub fn run() -> Result<u8> {
         Command::Rbac(cmd) => rbac(cmd),
         Command::Admission(cmd) => crate::admission_cmd::run(cmd),
         Command::Netpol(cmd) => crate::netpol_cmd::run(cmd),
+        Command::Audit(cmd) => crate::audit_cmd::run(cmd),
+        Command::Node(args) => crate::node_cmd::run_node(args),
+        Command::Etcd(args) => crate::node_cmd::run_etcd(args),
         Command::Paths(args) => paths(&args),
         Command::Rules(args) => rules(&args),
         Command::Explain { rule } => explain(&rule),

@@ -3,9 +3,11 @@
 //! 2 an error (bad flags, bad config, unreadable input).
 
 mod admission_cmd;
+mod audit_cmd;
 mod cli;
 mod install;
 mod netpol_cmd;
+mod node_cmd;
 mod rbac_cmd;
 
 /// mimalloc: a scan allocates and frees millions of small tree nodes while keeping some

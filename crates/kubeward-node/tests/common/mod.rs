@@ -1,0 +1,2 @@
+pub mod etcd_server;
+pub mod fixture;
