@@ -520,8 +520,9 @@ impl Judge {
         if self.admission.honor_ignore_annotation {
             return false;
         }
-        let Some(annotations) =
-            child_mut(root, "metadata").and_then(|m| child_mut(m, "annotations"))
+        let Some(annotations) = root
+            .get_mut("metadata")
+            .and_then(|m| m.get_mut("annotations"))
         else {
             return false;
         };
@@ -794,17 +795,6 @@ fn has_controller(object: &Node) -> bool {
                 .iter()
                 .any(|r| r.get("controller").is_some_and(Node::is_true))
         })
-}
-
-/// The mapping value under `key`, mutable.
-fn child_mut<'a>(node: &'a mut Node, key: &str) -> Option<&'a mut Node> {
-    match &mut node.value {
-        Value::Map(entries) => entries
-            .iter_mut()
-            .find(|e| e.key == key)
-            .map(|e| &mut e.value),
-        _ => None,
-    }
 }
 
 /// Sets the value at a path of mapping keys, creating (or replacing null) mappings on the way.

@@ -160,6 +160,24 @@ impl Node {
         }
     }
 
+    /// The value under `key` of a mapping, mutable (a null value included).
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        match &mut self.value {
+            Value::Map(entries) => entries
+                .iter_mut()
+                .find(|e| e.key == key)
+                .map(|e| &mut e.value),
+            _ => None,
+        }
+    }
+
+    /// Keeps the entries of a mapping whose key `keep` accepts; anything else is left alone.
+    pub fn retain_keys(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        if let Value::Map(entries) = &mut self.value {
+            entries.retain(|e| keep(e.key.as_str()));
+        }
+    }
+
     pub fn is_map(&self) -> bool {
         matches!(self.value, Value::Map(_))
     }

@@ -33,25 +33,19 @@ pub fn prune(mut object: Object) -> Option<Object> {
     }
     let kind = object.kind.clone();
     let root = &mut object.root;
-    retain(root, |k| {
-        matches!(k, "apiVersion" | "kind" | "metadata" | "spec")
-    });
-    if let Some(meta) = field(root, "metadata") {
+    root.retain_keys(|k| matches!(k, "apiVersion" | "kind" | "metadata" | "spec"));
+    if let Some(meta) = root.get_mut("metadata") {
         metadata(meta);
     }
     match kind.as_str() {
         "Service" => {
-            if let Some(spec) = field(root, "spec") {
-                retain(spec, |k| {
-                    matches!(k, "type" | "selector" | "ports" | "externalIPs")
-                });
+            if let Some(spec) = root.get_mut("spec") {
+                spec.retain_keys(|k| matches!(k, "type" | "selector" | "ports" | "externalIPs"));
             }
         }
         "Ingress" => {
-            if let Some(spec) = field(root, "spec") {
-                retain(spec, |k| {
-                    matches!(k, "rules" | "defaultBackend" | "backend")
-                });
+            if let Some(spec) = root.get_mut("spec") {
+                spec.retain_keys(|k| matches!(k, "rules" | "defaultBackend" | "backend"));
             }
         }
         _ => {
@@ -62,12 +56,12 @@ pub fn prune(mut object: Object) -> Option<Object> {
             for (depth, key) in paths.spec.iter().enumerate() {
                 if depth > 0 {
                     let keep_meta = depth == last;
-                    retain(node, |k| k == *key || (keep_meta && k == "metadata"));
-                    if keep_meta && let Some(meta) = field(node, "metadata") {
+                    node.retain_keys(|k| k == *key || (keep_meta && k == "metadata"));
+                    if keep_meta && let Some(meta) = node.get_mut("metadata") {
                         metadata(meta);
                     }
                 }
-                let Some(next) = field(node, key) else {
+                let Some(next) = node.get_mut(key) else {
                     break;
                 };
                 node = next;
@@ -83,7 +77,7 @@ pub fn prune(mut object: Object) -> Option<Object> {
 
 /// Identity, labels, owners, and kubeward's own annotations (exceptions).
 fn metadata(meta: &mut Node) {
-    retain(meta, |k| {
+    meta.retain_keys(|k| {
         matches!(
             k,
             "name"
@@ -95,41 +89,23 @@ fn metadata(meta: &mut Node) {
                 | "ownerReferences"
         )
     });
-    if let Some(annotations) = field(meta, "annotations") {
-        retain(annotations, |k| k.starts_with("kubeward.io/"));
+    if let Some(annotations) = meta.get_mut("annotations") {
+        annotations.retain_keys(|k| k.starts_with("kubeward.io/"));
     }
 }
 
 /// A pod spec: containers' names, ports and restart policy.
 fn pod_spec(spec: &mut Node) {
-    retain(spec, |k| matches!(k, "containers" | "initContainers"));
+    spec.retain_keys(|k| matches!(k, "containers" | "initContainers"));
     for list in ["containers", "initContainers"] {
         if let Some(Node {
             value: Value::Seq(items),
             ..
-        }) = field(spec, list)
+        }) = spec.get_mut(list)
         {
             for c in items {
-                retain(c, |k| matches!(k, "name" | "ports" | "restartPolicy"));
+                c.retain_keys(|k| matches!(k, "name" | "ports" | "restartPolicy"));
             }
         }
-    }
-}
-
-/// Keeps the entries of a mapping whose key `keep` accepts (anything else is left alone).
-fn retain(node: &mut Node, keep: impl Fn(&str) -> bool) {
-    if let Value::Map(entries) = &mut node.value {
-        entries.retain(|e| keep(e.key.as_str()));
-    }
-}
-
-/// A mapping's field, mutably.
-fn field<'n>(node: &'n mut Node, key: &str) -> Option<&'n mut Node> {
-    match &mut node.value {
-        Value::Map(entries) => entries
-            .iter_mut()
-            .find(|e| e.key == key)
-            .map(|e| &mut e.value),
-        _ => None,
     }
 }

@@ -37,53 +37,49 @@ pub fn prune(mut object: Object) -> Option<Object> {
     }
     let kind = object.kind.clone();
     let root = &mut object.root;
-    retain(root, |k| {
+    root.retain_keys(|k| {
         matches!(
             k,
             "apiVersion" | "kind" | "metadata" | "spec" | "type" | "automountServiceAccountToken"
         )
     });
-    if let Some(meta) = field(root, "metadata") {
+    if let Some(meta) = root.get_mut("metadata") {
         metadata(meta);
     }
     match kind.as_str() {
         "Service" => {
-            if let Some(spec) = field(root, "spec") {
+            if let Some(spec) = root.get_mut("spec") {
                 // Ports and external IPs: the NetworkPolicy rules read the same kept objects.
-                retain(spec, |k| {
-                    matches!(k, "type" | "selector" | "ports" | "externalIPs")
-                });
+                spec.retain_keys(|k| matches!(k, "type" | "selector" | "ports" | "externalIPs"));
             }
         }
         "Ingress" => {
-            if let Some(spec) = field(root, "spec") {
-                retain(spec, |k| {
-                    matches!(k, "rules" | "defaultBackend" | "backend")
-                });
+            if let Some(spec) = root.get_mut("spec") {
+                spec.retain_keys(|k| matches!(k, "rules" | "defaultBackend" | "backend"));
             }
         }
-        "ServiceAccount" | "Secret" => retain(root, |k| k != "spec"),
+        "ServiceAccount" | "Secret" => root.retain_keys(|k| k != "spec"),
         "Pod" => {
-            if let Some(spec) = field(root, "spec") {
+            if let Some(spec) = root.get_mut("spec") {
                 pod_spec(spec);
             }
         }
         "CronJob" => {
-            if let Some(spec) = field(root, "spec") {
-                retain(spec, |k| k == "jobTemplate");
-                if let Some(job) = field(spec, "jobTemplate") {
-                    retain(job, |k| matches!(k, "metadata" | "spec"));
-                    if let Some(meta) = field(job, "metadata") {
+            if let Some(spec) = root.get_mut("spec") {
+                spec.retain_keys(|k| k == "jobTemplate");
+                if let Some(job) = spec.get_mut("jobTemplate") {
+                    job.retain_keys(|k| matches!(k, "metadata" | "spec"));
+                    if let Some(meta) = job.get_mut("metadata") {
                         metadata(meta);
                     }
-                    if let Some(job_spec) = field(job, "spec") {
+                    if let Some(job_spec) = job.get_mut("spec") {
                         template_holder(job_spec);
                     }
                 }
             }
         }
         _ => {
-            if let Some(spec) = field(root, "spec") {
+            if let Some(spec) = root.get_mut("spec") {
                 template_holder(spec);
             }
         }
@@ -94,13 +90,13 @@ pub fn prune(mut object: Object) -> Option<Object> {
 
 /// A controller's `spec`: only its pod template.
 fn template_holder(spec: &mut Node) {
-    retain(spec, |k| k == "template");
-    if let Some(template) = field(spec, "template") {
-        retain(template, |k| matches!(k, "metadata" | "spec"));
-        if let Some(meta) = field(template, "metadata") {
+    spec.retain_keys(|k| k == "template");
+    if let Some(template) = spec.get_mut("template") {
+        template.retain_keys(|k| matches!(k, "metadata" | "spec"));
+        if let Some(meta) = template.get_mut("metadata") {
             metadata(meta);
         }
-        if let Some(pod) = field(template, "spec") {
+        if let Some(pod) = template.get_mut("spec") {
             pod_spec(pod);
         }
     }
@@ -109,7 +105,7 @@ fn template_holder(spec: &mut Node) {
 /// Metadata: identity, labels (Service selectors, Pod Security levels), owners, and the
 /// annotations that matter (AppArmor profiles, a token secret's account, kubeward's own).
 fn metadata(meta: &mut Node) {
-    retain(meta, |k| {
+    meta.retain_keys(|k| {
         matches!(
             k,
             "name"
@@ -121,8 +117,8 @@ fn metadata(meta: &mut Node) {
                 | "ownerReferences"
         )
     });
-    if let Some(annotations) = field(meta, "annotations") {
-        retain(annotations, |k| {
+    if let Some(annotations) = meta.get_mut("annotations") {
+        annotations.retain_keys(|k| {
             k.starts_with("container.apparmor.security.beta.kubernetes.io/")
                 || k.starts_with("kubeward.io/")
                 || k == "kubernetes.io/service-account.name"
@@ -132,7 +128,7 @@ fn metadata(meta: &mut Node) {
 
 /// A pod spec without what no technique depends on.
 fn pod_spec(spec: &mut Node) {
-    retain(spec, |k| {
+    spec.retain_keys(|k| {
         !matches!(
             k,
             "affinity"
@@ -155,7 +151,7 @@ fn pod_spec(spec: &mut Node) {
         let Some(Node {
             value: Value::Seq(items),
             ..
-        }) = field(spec, list)
+        }) = spec.get_mut(list)
         else {
             continue;
         };
@@ -167,7 +163,7 @@ fn pod_spec(spec: &mut Node) {
 
 /// A container: name, securityContext, mounts, and the env entries that name a secret.
 fn container(c: &mut Node) {
-    retain(c, |k| {
+    c.retain_keys(|k| {
         matches!(
             k,
             "name"
@@ -184,14 +180,14 @@ fn container(c: &mut Node) {
     if let Some(Node {
         value: Value::Seq(env),
         ..
-    }) = field(c, "env")
+    }) = c.get_mut("env")
     {
         blank(env, |e| e.path(&["valueFrom", "secretKeyRef"]).is_some());
     }
     if let Some(Node {
         value: Value::Seq(from),
         ..
-    }) = field(c, "envFrom")
+    }) = c.get_mut("envFrom")
     {
         blank(from, |e| e.get("secretRef").is_some());
     }
@@ -201,23 +197,5 @@ fn container(c: &mut Node) {
 fn blank(items: &mut [Node], keep: impl Fn(&Node) -> bool) {
     for item in items.iter_mut().filter(|i| !keep(i)) {
         *item = Node::new(item.pos, Value::Null);
-    }
-}
-
-/// Keeps the entries of a mapping whose key `keep` accepts (anything else is left alone).
-fn retain(node: &mut Node, keep: impl Fn(&str) -> bool) {
-    if let Value::Map(entries) = &mut node.value {
-        entries.retain(|e| keep(e.key.as_str()));
-    }
-}
-
-/// A mapping's field, mutably.
-fn field<'n>(node: &'n mut Node, key: &str) -> Option<&'n mut Node> {
-    match &mut node.value {
-        Value::Map(entries) => entries
-            .iter_mut()
-            .find(|e| e.key == key)
-            .map(|e| &mut e.value),
-        _ => None,
     }
 }
