@@ -702,16 +702,27 @@ fn install_manifests(args: InstallArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// Every rule's metadata, by code: the scan's rules and the node and etcd checks
+/// (`kubeward node`, `kubeward etcd`), which share the finding model.
+fn all_rules() -> Vec<&'static kubeward_core::RuleMeta> {
+    let mut all: Vec<&'static kubeward_core::RuleMeta> = registry()
+        .iter()
+        .map(|r| &r.meta)
+        .chain(kubeward_node::rules::ALL.iter().copied())
+        .collect();
+    all.sort_by_key(|m| m.code);
+    all
+}
+
 fn rules(args: &RulesArgs) -> Result<u8> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     match args.format.as_str() {
         "markdown" => w.write_all(kubeward_rules::docs::rules_markdown().as_bytes())?,
         "json" => {
-            let list: Vec<serde_json::Value> = registry()
-                .iter()
-                .map(|r| {
-                    let m = &r.meta;
+            let list: Vec<serde_json::Value> = all_rules()
+                .into_iter()
+                .map(|m| {
                     serde_json::json!({
                         "code": m.code,
                         "name": m.name,
@@ -737,8 +748,8 @@ fn rules(args: &RulesArgs) -> Result<u8> {
                 "{:<6} {:<36} {:<9} {:<28} FRAMEWORKS",
                 "CODE", "NAME", "SEVERITY", "CATEGORY"
             )?;
-            for r in registry() {
-                let m = &r.meta;
+            let all = all_rules();
+            for m in &all {
                 writeln!(
                     w,
                     "{:<6} {:<36} {:<9} {:<28} {}",
@@ -751,8 +762,10 @@ fn rules(args: &RulesArgs) -> Result<u8> {
             }
             writeln!(
                 w,
-                "\n{} rules. `kubeward explain CODE` shows one in full.",
-                registry().len()
+                "\n{} rules (KW6xx node and etcd checks run in `kubeward node` and `kubeward etcd`; \
+                 the audit detections are listed by `kubeward audit rules`). \
+                 `kubeward explain CODE` shows one in full.",
+                all.len()
             )?;
         }
     }
@@ -761,10 +774,16 @@ fn rules(args: &RulesArgs) -> Result<u8> {
 }
 
 fn explain(code: &str) -> Result<u8> {
-    let Some(rule) = kubeward_rules::find(code) else {
-        bail!("unknown rule `{code}` (see `kubeward rules`)");
+    let m = match kubeward_rules::find(code) {
+        Some(rule) => &rule.meta,
+        None => match kubeward_node::rules::ALL
+            .iter()
+            .find(|m| m.code.eq_ignore_ascii_case(code) || m.name == code)
+        {
+            Some(m) => *m,
+            None => bail!("unknown rule `{code}` (see `kubeward rules`)"),
+        },
     };
-    let m = &rule.meta;
     let mut out = String::new();
     out.push_str(&format!("{} {} — {}\n\n", m.code, m.name, m.summary));
     out.push_str(&format!(

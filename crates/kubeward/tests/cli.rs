@@ -398,3 +398,29 @@ fn no_secret_value_is_ever_printed() {
         }
     }
 }
+
+/// `kubeward rules` lists the scan's rules and the node and etcd checks, each code once;
+/// `explain` finds either kind.
+#[test]
+fn rules_list_includes_node_checks_once() {
+    let o = run(&["rules", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let list = json(&o);
+    let codes: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    let mut unique = codes.clone();
+    unique.dedup();
+    assert_eq!(codes, unique, "sorted, no code twice");
+    for code in ["KW101", "KW230", "KW308", "KW610", "KW620", "KW630"] {
+        assert!(codes.contains(&code), "{code} missing");
+    }
+    let o = run(&["explain", "KW620"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("KW620 kubelet-api-unauthenticated"));
+    let o = run(&["explain", "KW699"]);
+    assert_eq!(o.status.code(), Some(2));
+}
