@@ -1,4 +1,4 @@
-//! `kubeward audit analyze | report | rules | explain`: Kubernetes API server audit logs.
+//! `kubeward audit analyze | report | rules | explain | serve`: Kubernetes API server audit logs.
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
@@ -38,6 +38,50 @@ pub enum AuditCommand {
         /// Detection code (KW701) or name (exec-into-pod).
         detection: String,
     },
+    /// The real-time receiver: an HTTPS endpoint for the API server's audit webhook backend.
+    ///
+    /// Each EventList batch is written durably (append + fsync) to the queue directory before
+    /// it is acknowledged; 429 when the queue is full. The detections run on the queue and
+    /// every new alert is written as one JSON line to --output (or standard output). Stops on
+    /// SIGTERM or Ctrl-C after processing what was queued; a restart resumes from the queue.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9443", value_name = "ADDR")]
+    listen: std::net::SocketAddr,
+    /// Serving certificate chain (PEM); reloaded when it changes.
+    #[arg(long, value_name = "FILE")]
+    cert: PathBuf,
+    /// Serving private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// Accept API servers presenting a client certificate signed by this CA (PEM).
+    #[arg(long, value_name = "FILE", required_unless_present = "token_file")]
+    client_ca: Option<PathBuf>,
+    /// Accept API servers sending `Authorization: Bearer <token>` with the token in FILE.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Queue directory (durable; keep it on a persistent volume).
+    #[arg(long, value_name = "DIR")]
+    queue_dir: PathBuf,
+    /// Bytes waiting in the queue above which batches are answered 429.
+    #[arg(long, default_value_t = 1 << 30, value_name = "BYTES")]
+    max_queue_bytes: u64,
+    /// Largest batch accepted, in bytes.
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    max_body: usize,
+    /// Audit config: allow-lists, thresholds, severity overrides (see docs/audit.md).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Append alerts (JSON lines) to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Queue only, do not process (for tests and maintenance).
+    #[arg(long, hide = true)]
+    hold: bool,
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +136,48 @@ pub fn run(cmd: AuditCommand) -> Result<u8> {
         AuditCommand::Report(r) => run_report(r),
         AuditCommand::Rules(r) => rules(&r.format),
         AuditCommand::Explain { detection } => explain(&detection),
+        AuditCommand::Serve(s) => serve(s),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<u8> {
+    use kubeward_audit_server as srv;
+    let cfg = load_config(args.config.as_deref())?;
+    let token = match &args.token_file {
+        Some(p) => {
+            let t = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read token file {}", p.display()))?;
+            let t = t.trim().to_string();
+            if t.is_empty() {
+                bail!("token file {} is empty", p.display());
+            }
+            Some(t)
+        }
+        None => None,
+    };
+    let sc = srv::ServeConfig {
+        server: srv::ServerOptions {
+            listen: args.listen,
+            cert: args.cert,
+            key: args.key,
+            auth: srv::Auth {
+                client_ca: args.client_ca,
+                token,
+            },
+            max_body: args.max_body,
+            cert_reload: std::time::Duration::from_secs(10),
+        },
+        queue_dir: args.queue_dir,
+        queue_limit: args.max_queue_bytes,
+        output: match args.output {
+            Some(p) => srv::Output::File(p),
+            None => srv::Output::Stdout,
+        },
+        hold: args.hold,
+    };
+    match srv::run_until_signal(sc, Arc::new(cfg)) {
+        Ok(()) => Ok(0),
+        Err(e) => bail!("{e}"),
     }
 }
 
