@@ -20,7 +20,7 @@ pub mod namespaces;
 pub mod pki;
 pub mod review;
 pub mod server;
-pub mod tls;
+pub use kubeward_tls as tls;
 
 pub use config::{Action, AdmissionConfig, Level, Settings};
 pub use judge::{Decision, Facts, Judge, NamespaceLabels, Outcome, RoleRef, Skip, Violation};

@@ -141,7 +141,7 @@ impl Server {
         namespaces: Arc<Namespaces>,
     ) -> Result<Server, ServeError> {
         let certs = Certs::load(&opts.cert, &opts.key)?;
-        let acceptor = tokio_rustls::TlsAcceptor::from(certs.server_config()?);
+        let acceptor = tokio_rustls::TlsAcceptor::from(certs.server_config(None)?);
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .map_err(|source| ServeError::Bind {

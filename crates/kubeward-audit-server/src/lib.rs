@@ -10,7 +10,7 @@ pub mod metrics;
 pub mod process;
 pub mod queue;
 pub mod server;
-pub mod tls;
+pub use kubeward_tls as tls;
 
 pub use metrics::Metrics;
 pub use process::Output;

@@ -7,6 +7,9 @@
 //! Secret volume swaps a symlink), and a pair that does not load (a key written before its
 //! certificate, a key that does not match) is refused: the old pair stays until a good one
 //! arrives.
+//!
+//! Shared by the admission webhook (no client certificates) and the audit receiver (the API
+//! server may authenticate with a certificate signed by `--client-ca`).
 
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -108,13 +111,40 @@ impl Certs {
     }
 
     /// A rustls server configuration that always serves the current pair (TLS 1.2 and 1.3,
-    /// HTTP/2 and HTTP/1.1 by ALPN).
-    pub fn server_config(self: &Arc<Self>) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-        let mut config = rustls::ServerConfig::builder_with_provider(self.provider.clone())
+    /// HTTP/2 and HTTP/1.1 by ALPN). With `client_ca`, client certificates signed by that CA
+    /// are verified during the handshake; a client without one still connects (the health
+    /// and metrics endpoints need no certificate) and the receiver refuses its POSTs.
+    pub fn server_config(
+        self: &Arc<Self>,
+        client_ca: Option<&Path>,
+    ) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+        let builder = rustls::ServerConfig::builder_with_provider(self.provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| TlsError::Config(e.to_string()))?
-            .with_no_client_auth()
-            .with_cert_resolver(Arc::new(Resolver(self.clone())));
+            .map_err(|e| TlsError::Config(e.to_string()))?;
+        let builder = match client_ca {
+            None => builder.with_no_client_auth(),
+            Some(ca) => {
+                let pem = read(ca)?;
+                let mut roots = rustls::RootCertStore::empty();
+                for c in CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok) {
+                    roots
+                        .add(c)
+                        .map_err(|e| TlsError::Config(format!("{}: {e}", ca.display())))?;
+                }
+                if roots.is_empty() {
+                    return Err(TlsError::NoCertificate(ca.display().to_string()));
+                }
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    self.provider.clone(),
+                )
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| TlsError::Config(e.to_string()))?;
+                builder.with_client_cert_verifier(verifier)
+            }
+        };
+        let mut config = builder.with_cert_resolver(Arc::new(Resolver(self.clone())));
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
