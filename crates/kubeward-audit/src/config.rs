@@ -348,27 +348,14 @@ impl Parser {
 
     fn parse(&mut self, text: &str) -> AuditConfig {
         let mut c = AuditConfig::default();
-        let mut docs = yaml::parse_single(text, &yaml::Limits::default());
-        let Some(doc) = docs.pop() else {
-            return c;
-        };
-        let root = match doc.root {
-            Ok(root) => root,
-            Err(e) => {
-                self.err(e.pos, e.message);
+        let root = match yaml::config_root(text) {
+            Ok(Some(root)) => root,
+            Ok(None) => return c,
+            Err((pos, message)) => {
+                self.err(pos, message);
                 return c;
             }
         };
-        if root.is_null() {
-            return c;
-        }
-        if !root.is_map() {
-            self.err(
-                root.pos,
-                format!("expected a mapping, found {}", root.type_name()),
-            );
-            return c;
-        }
         // Custom rules first: the other sections may name their codes.
         if let Some(e) = root.entries().iter().find(|e| e.key.as_str() == "rules") {
             self.custom_rules(&e.value, &mut c);

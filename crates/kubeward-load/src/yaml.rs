@@ -53,6 +53,26 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Vec<Document> {
     docs
 }
 
+/// The root of a config file (`kubeward.yaml`, the audit config): its one document, which must
+/// be a mapping. `Ok(None)` for an empty file or a null document; the error is the position
+/// and what was wrong.
+pub fn config_root(text: &str) -> Result<Option<Node>, (Pos, String)> {
+    let Some(doc) = parse_single(text, &Limits::default()).pop() else {
+        return Ok(None);
+    };
+    let root = doc.root.map_err(|e| (e.pos, e.message))?;
+    if root.is_null() {
+        return Ok(None);
+    }
+    if !root.is_map() {
+        return Err((
+            root.pos,
+            format!("expected a mapping, found {}", root.type_name()),
+        ));
+    }
+    Ok(Some(root))
+}
+
 /// Parses a whole input as one document (JSON files).
 pub fn parse_single(text: &str, limits: &Limits) -> Vec<Document> {
     let mut docs = Vec::new();

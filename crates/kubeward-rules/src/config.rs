@@ -79,27 +79,14 @@ impl ConfigParser {
 
     fn parse(&mut self, text: &str) -> Config {
         let mut config = Config::default();
-        let mut docs = yaml::parse_single(text, &yaml::Limits::default());
-        let Some(doc) = docs.pop() else {
-            return config;
-        };
-        let root = match doc.root {
-            Ok(root) => root,
-            Err(e) => {
-                self.err(e.pos, e.message);
+        let root = match yaml::config_root(text) {
+            Ok(Some(root)) => root,
+            Ok(None) => return config,
+            Err((pos, message)) => {
+                self.err(pos, message);
                 return config;
             }
         };
-        if root.is_null() {
-            return config;
-        }
-        if !root.is_map() {
-            self.err(
-                root.pos,
-                format!("expected a mapping, found {}", root.type_name()),
-            );
-            return config;
-        }
         for entry in root.entries() {
             match entry.key.as_str() {
                 "severity" => self.severity(&entry.value, &mut config),
