@@ -139,8 +139,14 @@ pub fn manifests(opts: &ManifestOptions) -> Result<String, PkiError> {
     let (judged, _) = kinds::judged_kinds(kubeward_rules::registry());
     let mut out = String::with_capacity(32 * 1024);
     header(&mut out, opts);
-    namespace(&mut out, &ns);
-    service_account(&mut out, &ns);
+    write_namespace(&mut out, &ns, LABELS);
+    write_service_account(
+        &mut out,
+        &ns,
+        NAME,
+        LABELS,
+        "The token is mounted explicitly, and only into the webhook's pods (see the Deployment).",
+    );
     cluster_role(&mut out, &ns);
     config_map(&mut out, &ns);
     let ca_bundle = if opts.cert_manager {
@@ -201,7 +207,9 @@ fn header(out: &mut String, opts: &ManifestOptions) {
     );
 }
 
-fn namespace(out: &mut String, ns: &str) {
+/// A Namespace at the Pod Security `restricted` level, with kubeward's `labels` (indented
+/// lines). Shared with `kubeward install-manifests`.
+pub fn write_namespace(out: &mut String, ns: &str, labels: &str) {
     let _ = write!(
         out,
         "\
@@ -211,7 +219,7 @@ kind: Namespace
 metadata:
   name: {ns}
   labels:
-{LABELS}    pod-security.kubernetes.io/enforce: restricted
+{labels}    pod-security.kubernetes.io/enforce: restricted
     pod-security.kubernetes.io/enforce-version: latest
     pod-security.kubernetes.io/warn: restricted
     pod-security.kubernetes.io/audit: restricted
@@ -219,7 +227,9 @@ metadata:
     );
 }
 
-fn service_account(out: &mut String, ns: &str) {
+/// A ServiceAccount whose token is not automounted (`note`: one comment line saying where it
+/// is mounted instead). Shared with `kubeward install-manifests`.
+pub fn write_service_account(out: &mut String, ns: &str, name: &str, labels: &str, note: &str) {
     let _ = write!(
         out,
         "\
@@ -227,10 +237,10 @@ fn service_account(out: &mut String, ns: &str) {
 apiVersion: v1
 kind: ServiceAccount
 metadata:
-  name: {NAME}
+  name: {name}
   namespace: {ns}
   labels:
-{LABELS}# The token is mounted explicitly, and only into the webhook's pods (see the Deployment).
+{labels}# {note}
 automountServiceAccountToken: false
 "
     );

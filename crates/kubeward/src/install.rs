@@ -155,8 +155,14 @@ pub fn install_manifests(opts: &InstallOptions) -> String {
     let ns = q(&opts.namespace);
     let mut out = String::with_capacity(8 * 1024);
     header(&mut out, opts);
-    namespace(&mut out, &ns);
-    service_account(&mut out, &ns);
+    kubeward_admission::manifests::write_namespace(&mut out, &ns, LABELS);
+    kubeward_admission::manifests::write_service_account(
+        &mut out,
+        &ns,
+        NAME,
+        LABELS,
+        "The token is mounted only into the scan's pod, explicitly (see the CronJob).",
+    );
     cluster_role(&mut out, opts.with_secret_metadata);
     cluster_role_binding(&mut out, &ns);
     network_policy(&mut out, &ns);
@@ -196,41 +202,6 @@ fn header(out: &mut String, opts: &InstallOptions) {
         } else {
             "except secrets\n# (the scan reports them as not visible)"
         },
-    );
-}
-
-fn namespace(out: &mut String, ns: &str) {
-    let _ = write!(
-        out,
-        "\
----
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: {ns}
-  labels:
-{LABELS}    pod-security.kubernetes.io/enforce: restricted
-    pod-security.kubernetes.io/enforce-version: latest
-    pod-security.kubernetes.io/warn: restricted
-    pod-security.kubernetes.io/audit: restricted
-"
-    );
-}
-
-fn service_account(out: &mut String, ns: &str) {
-    let _ = write!(
-        out,
-        "\
----
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: {NAME}
-  namespace: {ns}
-  labels:
-{LABELS}# The token is mounted only into the scan's pod, explicitly (see the CronJob).
-automountServiceAccountToken: false
-"
     );
 }
 
