@@ -2,7 +2,9 @@
 //!
 //! The API server's audit webhook backend POSTs `EventList` batches over HTTPS; each batch is
 //! written durably to an on-disk [`queue`] before it is acknowledged; a [`process`] thread
-//! reads the queue, runs kubeward-audit's detection engine and writes alerts as JSON lines.
+//! reads the queue, runs kubeward-audit's detection engine, writes alerts as JSON lines and
+//! stores them in an SQLite [`store`]; [`sinks`] deliver them from there to chat webhooks and
+//! Alertmanager.
 
 #![forbid(unsafe_code)]
 
@@ -10,6 +12,8 @@ pub mod metrics;
 pub mod process;
 pub mod queue;
 pub mod server;
+pub mod sinks;
+pub mod store;
 pub use kubeward_tls as tls;
 
 pub use metrics::Metrics;
@@ -30,6 +34,10 @@ pub struct ServeConfig {
     /// Bytes waiting in the queue above which batches are answered 429.
     pub queue_limit: u64,
     pub output: Output,
+    /// The alert database (SQLite).
+    pub db: PathBuf,
+    /// Alerts stored longer ago than this are deleted (microseconds); `None` keeps all.
+    pub retention: Option<i64>,
     /// Receive and queue only, do not process (operations and tests: fills the queue).
     pub hold: bool,
 }
@@ -43,16 +51,38 @@ pub fn run_until_signal(cfg: ServeConfig, audit: Arc<AuditConfig>) -> Result<(),
     );
     let metrics = Arc::new(Metrics::default());
     let stop = Arc::new(AtomicBool::new(false));
+    let db = process::Db {
+        store: store::Store::open(&cfg.db).map_err(|e| e.to_string())?,
+        retention: cfg.retention,
+    };
+    let mut workers = Vec::new();
+    for s in &audit.sinks {
+        let w =
+            sinks::Worker::new(s.clone(), &cfg.db, metrics.clone()).map_err(|e| e.to_string())?;
+        workers.push(w);
+    }
+    let sinks_stop = Arc::new(AtomicBool::new(false));
+    let mut sink_threads = Vec::new();
+    for w in workers {
+        let s = sinks_stop.clone();
+        let name = w.cfg.name.clone();
+        let h = std::thread::Builder::new()
+            .name(format!("kubeward-sink-{name}"))
+            .spawn(move || w.run(s))
+            .map_err(|e| format!("cannot start sink `{name}`: {e}"))?;
+        sink_threads.push((name, h));
+    }
     let processor = (!cfg.hold).then(|| {
-        let (q, m, s, o) = (
+        let (q, m, s, o, a) = (
             queue.clone(),
             metrics.clone(),
             stop.clone(),
             cfg.output.clone(),
+            audit.clone(),
         );
         std::thread::Builder::new()
             .name("kubeward-audit-process".into())
-            .spawn(move || process::run(q, audit, o, m, s))
+            .spawn(move || process::run(q, a, o, db, m, s))
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .thread_name("kubeward-audit")
@@ -76,16 +106,25 @@ pub fn run_until_signal(cfg: ServeConfig, audit: Arc<AuditConfig>) -> Result<(),
     });
     stop.store(true, Ordering::Release);
     queue.wake();
-    if let Some(p) = processor {
-        match p {
-            Ok(h) => match h.join() {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(format!("processing stopped: {e}")),
-                Err(_) => return Err("processing thread panicked".into()),
-            },
-            Err(e) => return Err(format!("cannot start the processing thread: {e}")),
+    let processed = match processor {
+        Some(Ok(h)) => match h.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("processing stopped: {e}")),
+            Err(_) => Err("processing thread panicked".into()),
+        },
+        Some(Err(e)) => Err(format!("cannot start the processing thread: {e}")),
+        None => Ok(()),
+    };
+    // The sinks deliver what the last checkpoint stored, then stop.
+    sinks_stop.store(true, Ordering::Release);
+    for (name, h) in sink_threads {
+        match h.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("kubeward audit: sink `{name}` stopped: {e}"),
+            Err(_) => eprintln!("kubeward audit: sink `{name}` panicked"),
         }
     }
+    processed?;
     served
 }
 

@@ -23,6 +23,23 @@ pub struct Metrics {
     /// Queue write failures (answered 500).
     pub queue_errors: AtomicU64,
     pub alerts: Mutex<BTreeMap<&'static str, u64>>,
+    /// Alerts newly stored in the database.
+    pub alerts_stored: AtomicU64,
+    /// Per sink.
+    pub sinks: Mutex<BTreeMap<String, SinkCounts>>,
+}
+
+/// What one sink did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SinkCounts {
+    /// Alerts delivered.
+    pub sent: u64,
+    /// Alerts its rate limits held back (summed up in one message per identity).
+    pub held: u64,
+    /// Alerts the endpoint refused for good.
+    pub failed: u64,
+    /// Deliveries retried.
+    pub retries: u64,
 }
 
 fn add(c: &AtomicU64, n: u64) {
@@ -41,6 +58,15 @@ impl Metrics {
             .unwrap_or_else(|e| e.into_inner())
             .entry(code)
             .or_default() += 1;
+    }
+
+    /// Updates a sink's counts.
+    pub fn sink(&self, name: &str, f: impl FnOnce(&mut SinkCounts)) {
+        let mut m = self.sinks.lock().unwrap_or_else(|e| e.into_inner());
+        match m.get_mut(name) {
+            Some(c) => f(c),
+            None => f(m.entry(name.to_string()).or_default()),
+        }
     }
 
     /// The Prometheus text exposition; `depth` and `limit` are the queue's.
@@ -85,6 +111,11 @@ impl Metrics {
             "Queue write failures (answered 500).",
             &self.queue_errors,
         );
+        counter(
+            "kubeward_audit_alerts_stored_total",
+            "Alerts newly stored in the alert database.",
+            &self.alerts_stored,
+        );
         let _ = writeln!(
             s,
             "# HELP kubeward_audit_alerts_total Alerts emitted, by detection.\n# TYPE kubeward_audit_alerts_total counter"
@@ -92,6 +123,33 @@ impl Metrics {
         for (code, n) in self.alerts.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let _ = writeln!(s, "kubeward_audit_alerts_total{{rule=\"{code}\"}} {n}");
         }
+        let sinks = self.sinks.lock().unwrap_or_else(|e| e.into_inner());
+        type Pick = fn(&SinkCounts) -> u64;
+        let series: [(&str, &str, Pick); 4] = [
+            ("sent", "Alerts a sink delivered.", |c| c.sent),
+            ("held", "Alerts a sink's rate limits held back.", |c| c.held),
+            (
+                "failed",
+                "Alerts a sink's endpoint refused for good.",
+                |c| c.failed,
+            ),
+            ("retries", "Deliveries a sink retried.", |c| c.retries),
+        ];
+        for (what, help, pick) in series {
+            let _ = writeln!(
+                s,
+                "# HELP kubeward_audit_sink_{what}_total {help}\n# TYPE kubeward_audit_sink_{what}_total counter"
+            );
+            for (name, c) in sinks.iter() {
+                let name = name.replace('\\', "\\\\").replace('"', "\\\"");
+                let _ = writeln!(
+                    s,
+                    "kubeward_audit_sink_{what}_total{{sink=\"{name}\"}} {}",
+                    pick(c)
+                );
+            }
+        }
+        drop(sinks);
         let _ = writeln!(
             s,
             "# HELP kubeward_audit_queue_depth_bytes Bytes queued and not yet processed.\n# TYPE kubeward_audit_queue_depth_bytes gauge\nkubeward_audit_queue_depth_bytes {depth}"

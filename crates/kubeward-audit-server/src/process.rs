@@ -1,5 +1,9 @@
 //! The processing loop: reads the queue in order, runs the detections on every event, writes
-//! each new alert as one JSON line, and checkpoints.
+//! each new alert as one JSON line, stores it in the alert database, and checkpoints.
+//!
+//! At a checkpoint the alerts since the last one are inserted into the database in one
+//! transaction (a replayed alert is ignored there: see [`crate::store`]), then the output is
+//! synced, then the queue position is recorded.
 //!
 //! Exactly once with a file output: a checkpoint records the queue offset together with the
 //! output file's length; the output is `fsync`ed before the checkpoint is written, and at
@@ -10,6 +14,7 @@
 
 use crate::metrics::Metrics;
 use crate::queue::{Checkpoint, Queue};
+use crate::store::{NewAlert, Store, now_micros};
 use kubeward_audit::config::AuditConfig;
 use kubeward_audit::detect::{Alert, Engine};
 use kubeward_audit::source;
@@ -126,15 +131,60 @@ impl Dedup {
 const CHECKPOINT_BATCHES: u32 = 256;
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
+/// How often old alerts are deleted from the database.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The alert database and how long it keeps alerts.
+#[derive(Debug)]
+pub struct Db {
+    pub store: Store,
+    /// Alerts stored longer ago than this are deleted (microseconds); `None` keeps all.
+    pub retention: Option<i64>,
+}
+
+impl Db {
+    fn prune(&self) -> io::Result<()> {
+        if let Some(r) = self.retention {
+            self.store
+                .prune(now_micros().saturating_sub(r))
+                .map_err(io::Error::other)?;
+        }
+        Ok(())
+    }
+}
+
+/// Stores the alerts since the last checkpoint, syncs the output, records the position.
+fn commit(
+    db: &mut Db,
+    fresh: &mut Vec<NewAlert>,
+    out: &mut Out,
+    queue: &Queue,
+    pos: u64,
+    metrics: &Metrics,
+) -> io::Result<()> {
+    let added = db.store.insert(fresh).map_err(io::Error::other)?;
+    fresh.clear();
+    Metrics::inc(&metrics.alerts_stored, added as u64);
+    let len = out.sync()?;
+    queue.save_checkpoint(Checkpoint {
+        queue: pos,
+        output: len,
+    })
+}
+
 /// Runs until `stop` is set and everything committed is processed. Errors are I/O errors of
-/// the queue, the checkpoint or the output.
+/// the queue, the checkpoint, the output or the database.
 pub fn run(
     queue: Arc<Queue>,
     cfg: Arc<AuditConfig>,
     output: Output,
+    mut db: Db,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
 ) -> io::Result<()> {
+    db.prune()?;
+    let mut last_prune = Instant::now();
+    let mut fresh: Vec<NewAlert> = Vec::new();
     let ckpt = queue.checkpoint()?;
     let mut out = Out::open(&output, ckpt)?;
     let mut reader = queue.reader(ckpt.queue);
@@ -153,13 +203,20 @@ pub fn run(
         let committed = queue.committed();
         let Some(batch) = reader.next(committed)? else {
             if pending > 0 {
-                let len = out.sync()?;
-                queue.save_checkpoint(Checkpoint {
-                    queue: reader.pos(),
-                    output: len,
-                })?;
+                commit(
+                    &mut db,
+                    &mut fresh,
+                    &mut out,
+                    &queue,
+                    reader.pos(),
+                    &metrics,
+                )?;
                 pending = 0;
                 last_ckpt = Instant::now();
+            }
+            if last_prune.elapsed() >= PRUNE_EVERY {
+                db.prune()?;
+                last_prune = Instant::now();
             }
             if stop.load(Ordering::Acquire) && queue.committed() <= reader.pos() {
                 return Ok(());
@@ -176,11 +233,16 @@ pub fn run(
                 }
                 metrics.alert(a.code);
                 line.clear();
-                if serde_json::to_writer(&mut line, &a).is_ok()
-                    && let Err(e) = out.write_line(&line)
-                    && err.is_none()
-                {
-                    err = Some(e);
+                if serde_json::to_writer(&mut line, &a).is_ok() {
+                    if let Err(e) = out.write_line(&line)
+                        && err.is_none()
+                    {
+                        err = Some(e);
+                    }
+                    fresh.push(NewAlert::new(
+                        &a,
+                        String::from_utf8_lossy(&line).into_owned(),
+                    ));
                 }
             }
         });
@@ -191,11 +253,14 @@ pub fn run(
         Metrics::inc(&metrics.events_dropped, stats.bad_records);
         pending += 1;
         if pending >= CHECKPOINT_BATCHES || last_ckpt.elapsed() >= CHECKPOINT_EVERY {
-            let len = out.sync()?;
-            queue.save_checkpoint(Checkpoint {
-                queue: reader.pos(),
-                output: len,
-            })?;
+            commit(
+                &mut db,
+                &mut fresh,
+                &mut out,
+                &queue,
+                reader.pos(),
+                &metrics,
+            )?;
             pending = 0;
             last_ckpt = Instant::now();
         }

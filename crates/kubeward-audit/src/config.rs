@@ -241,6 +241,54 @@ pub struct AuditConfig {
     pub trusted_impersonators: Vec<Glob>,
     /// Custom rules (`rules:`).
     pub custom: Vec<CustomRule>,
+    /// Where the receiver (`audit serve`) sends alerts besides its database (`sinks:`).
+    pub sinks: Vec<SinkConfig>,
+}
+
+/// What a sink speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkKind {
+    /// A chat webhook: Slack's incoming-webhook payload (`text` and `blocks`), which
+    /// Mattermost, Rocket.Chat and Microsoft Teams' Slack-compatible endpoints also take.
+    Slack,
+    /// A generic webhook: the alert's JSON, as `audit analyze --format json` prints it.
+    Json,
+    /// Prometheus Alertmanager's v2 API (`POST <url>/api/v2/alerts`).
+    Alertmanager,
+}
+
+/// A sink of the receiver (`sinks:` in the audit config).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkConfig {
+    /// Unique; names the sink in metrics and remembers how far it delivered.
+    pub name: String,
+    pub kind: SinkKind,
+    pub url: String,
+    /// Alerts below this severity are not sent.
+    pub min_severity: Severity,
+    /// Only these detections (codes); empty means all.
+    pub rules: Vec<String>,
+    /// Alerts sent per window, all identities together.
+    pub rate: Window,
+    /// Alerts sent per window for one identity: one noisy actor cannot flood the channel.
+    pub per_identity: Window,
+    /// Extra CA certificates (PEM) to trust for an `https` URL, besides the system's.
+    pub ca_file: Option<String>,
+    /// A file holding a bearer token sent as `Authorization: Bearer <token>`.
+    pub token_file: Option<String>,
+    /// Time allowed for one delivery (microseconds).
+    pub timeout: Micros,
+}
+
+impl SinkConfig {
+    pub const DEFAULT_RATE: Window = Window {
+        count: 60,
+        window: 60_000_000,
+    };
+    pub const DEFAULT_PER_IDENTITY: Window = Window {
+        count: 10,
+        window: 600_000_000,
+    };
 }
 
 impl Default for AuditConfig {
@@ -268,6 +316,7 @@ impl Default for AuditConfig {
             ioc_networks: Vec::new(),
             trusted_impersonators: Vec::new(),
             custom: Vec::new(),
+            sinks: Vec::new(),
         }
     }
 }
@@ -335,6 +384,7 @@ const KEYS: &[&str] = &[
     "trusted-networks",
     "ioc-networks",
     "trusted-impersonators",
+    "sinks",
 ];
 
 impl Parser {
@@ -441,6 +491,7 @@ impl Parser {
                     }
                 }
                 "thresholds" => self.thresholds(v, &mut c.thresholds),
+                "sinks" => self.sinks(v, &mut c),
                 other => self.err(
                     e.key_pos,
                     format!(
@@ -706,6 +757,167 @@ impl Parser {
         })
     }
 
+    fn sinks(&mut self, v: &Node, c: &mut AuditConfig) {
+        if !v.is_null() && !matches!(v.value, Value::Seq(_)) {
+            self.err(v.pos, "expected `sinks` to be a list of sinks");
+            return;
+        }
+        for item in v.items() {
+            if let Some(s) = self.sink(item, c) {
+                if c.sinks.iter().any(|o| o.name == s.name) {
+                    self.err(
+                        item.pos,
+                        format!("a sink named `{}` is already defined", s.name),
+                    );
+                    continue;
+                }
+                c.sinks.push(s);
+            }
+        }
+    }
+
+    fn sink(&mut self, v: &Node, c: &AuditConfig) -> Option<SinkConfig> {
+        if !v.is_map() {
+            self.err(v.pos, "expected a sink: a mapping with `type` and `url`");
+            return None;
+        }
+        let before = self.errors.len();
+        let mut s = SinkConfig {
+            name: String::new(),
+            kind: SinkKind::Slack,
+            url: String::new(),
+            min_severity: Severity::Low,
+            rules: Vec::new(),
+            rate: SinkConfig::DEFAULT_RATE,
+            per_identity: SinkConfig::DEFAULT_PER_IDENTITY,
+            ca_file: None,
+            token_file: None,
+            timeout: 5_000_000,
+        };
+        let mut kind = None;
+        let mut format = None;
+        for e in v.entries() {
+            let fv = &e.value;
+            let text = |p: &mut Parser| match fv.as_str() {
+                Some(t) if !t.is_empty() => Some(t.to_string()),
+                _ => {
+                    p.err(
+                        fv.pos,
+                        format!("expected `{}` to be a non-empty string", e.key),
+                    );
+                    None
+                }
+            };
+            match e.key.as_str() {
+                "name" => s.name = text(self).unwrap_or_default(),
+                "type" => match fv.as_str() {
+                    Some("webhook") => kind = Some(SinkKind::Slack),
+                    Some("alertmanager") => kind = Some(SinkKind::Alertmanager),
+                    _ => self.err(fv.pos, "expected `type` to be webhook or alertmanager"),
+                },
+                "format" => match fv.as_str() {
+                    Some("slack") => format = Some((SinkKind::Slack, fv.pos)),
+                    Some("json") => format = Some((SinkKind::Json, fv.pos)),
+                    _ => self.err(fv.pos, "expected `format` to be slack or json"),
+                },
+                "url" => {
+                    if let Some(u) = text(self) {
+                        let host = u
+                            .strip_prefix("https://")
+                            .or_else(|| u.strip_prefix("http://"))
+                            .map(|rest| rest.split(['/', '?']).next().unwrap_or(""));
+                        match host {
+                            Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) => {
+                                s.url = u
+                            }
+                            _ => self.err(
+                                fv.pos,
+                                // Not echoed: a chat webhook's URL is its secret.
+                                "expected `url` to be an http:// or https:// URL",
+                            ),
+                        }
+                    }
+                }
+                "min-severity" => match fv.as_str().map(str::parse::<Severity>) {
+                    Some(Ok(sev)) => s.min_severity = sev,
+                    _ => self.err(fv.pos, "expected a severity: critical, high, medium, low or info"),
+                },
+                "rules" => {
+                    for (r, pos) in self.strings(fv, "rules") {
+                        if let Some(d) = catalog::find(&r) {
+                            s.rules.push(d.code.to_string());
+                        } else if let Some(cr) = c.custom.iter().find(|cr| cr.code == r || cr.name == r) {
+                            s.rules.push(cr.code.to_string());
+                        } else {
+                            self.err(pos, format!("unknown detection `{r}` (see `kubeward audit rules`)"));
+                        }
+                    }
+                }
+                "rate-limit" => {
+                    if let Some(r) = self.rate(fv, &e.key) {
+                        s.rate = r;
+                    }
+                }
+                "per-identity" => {
+                    if let Some(r) = self.rate(fv, &e.key) {
+                        s.per_identity = r;
+                    }
+                }
+                "ca-file" => s.ca_file = text(self),
+                "token-file" => s.token_file = text(self),
+                "timeout" => match fv.as_str().and_then(time::parse_duration).filter(|&d| d > 0) {
+                    Some(d) => s.timeout = d,
+                    None => self.err(fv.pos, "expected `timeout` to be a duration such as 5s"),
+                },
+                other => self.err(e.key_pos, format!("unknown key `{other}` in a sink (expected name, type, url, format, min-severity, rules, rate-limit, per-identity, ca-file, token-file, timeout)")),
+            }
+        }
+        match kind {
+            None => self.err(v.pos, "a sink needs a `type`: webhook or alertmanager"),
+            Some(SinkKind::Alertmanager) => {
+                s.kind = SinkKind::Alertmanager;
+                if let Some((_, pos)) = format {
+                    self.err(pos, "`format` applies to webhook sinks only");
+                }
+            }
+            Some(_) => s.kind = format.map_or(SinkKind::Slack, |(k, _)| k),
+        }
+        if s.url.is_empty() && v.get("url").is_none() {
+            self.err(v.pos, "a sink needs a `url`");
+        }
+        if s.name.is_empty() && v.get("name").is_none() {
+            s.name = match s.kind {
+                SinkKind::Alertmanager => "alertmanager".into(),
+                _ => "webhook".into(),
+            };
+        }
+        (self.errors.len() == before).then_some(s)
+    }
+
+    fn rate(&mut self, v: &Node, key: &str) -> Option<Window> {
+        let count = v
+            .get("count")
+            .and_then(Node::as_i64)
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|&n| n > 0);
+        let window = v
+            .get("window")
+            .and_then(Node::as_str)
+            .and_then(time::parse_duration)
+            .filter(|&w| w > 0);
+        let known = v
+            .entries()
+            .iter()
+            .all(|e| matches!(e.key.as_str(), "count" | "window"));
+        match (count, window) {
+            (Some(count), Some(window)) if known => Some(Window { count, window }),
+            _ => {
+                self.err(v.pos, format!("expected `{key}: {{count: 30, window: 1m}}` (a positive count and a duration)"));
+                None
+            }
+        }
+    }
+
     fn thresholds(&mut self, v: &Node, t: &mut Thresholds) {
         if !v.is_map() && !v.is_null() {
             self.err(v.pos, "expected `thresholds` to be a mapping");
@@ -808,6 +1020,87 @@ mod tests {
         assert!(!glob_match("nginx", "nginx2"));
         assert!(glob_match("*.gcr.io/gke-*", "us.gcr.io/gke-metrics"));
         assert!(!glob_match("ab*ba", "aba"));
+    }
+
+    #[test]
+    fn parses_sinks() {
+        let text = "sinks:\n  - name: secops\n    type: webhook\n    url: https://hooks.slack.com/services/T0/B0/xyz\n    min-severity: high\n    rules: [KW701, secret-read]\n    rate-limit: {count: 5, window: 1m}\n    per-identity: {count: 2, window: 10m}\n  - type: alertmanager\n    url: http://127.0.0.1:9093\n    timeout: 2s\n  - name: siem\n    type: webhook\n    format: json\n    url: http://siem.example:8080/ingest\n    token-file: /run/secrets/siem\n";
+        let c = AuditConfig::parse("c.yaml".into(), text).unwrap();
+        assert_eq!(c.sinks.len(), 3);
+        let s = &c.sinks[0];
+        assert_eq!(
+            (s.name.as_str(), s.kind, s.min_severity),
+            ("secops", SinkKind::Slack, Severity::High)
+        );
+        assert_eq!(
+            s.rules,
+            ["KW701", catalog::find("secret-read").unwrap().code]
+        );
+        assert_eq!(
+            (s.rate, s.per_identity),
+            (
+                Window {
+                    count: 5,
+                    window: 60_000_000
+                },
+                Window {
+                    count: 2,
+                    window: 600_000_000
+                }
+            )
+        );
+        let am = &c.sinks[1];
+        assert_eq!(
+            (am.name.as_str(), am.kind, am.timeout),
+            ("alertmanager", SinkKind::Alertmanager, 2_000_000)
+        );
+        assert_eq!(am.rate, SinkConfig::DEFAULT_RATE);
+        assert_eq!(am.min_severity, Severity::Low);
+        assert_eq!(c.sinks[2].kind, SinkKind::Json);
+        assert_eq!(c.sinks[2].token_file.as_deref(), Some("/run/secrets/siem"));
+    }
+
+    #[test]
+    fn reports_every_bad_sink_at_its_line() {
+        let text = "sinks:\n  - type: pager\n    url: https://x\n  - type: webhook\n    url: ftp://secret-token@x\n  - type: alertmanager\n    url: http://am\n    format: slack\n  - type: webhook\n    url: http://a\n    rate-limit: {count: 0, window: 1m}\n    colour: red\n  - type: webhook\n  - {type: webhook, url: 'http://b', name: dup}\n  - {type: webhook, url: 'http://c', name: dup}\n";
+        let errs = AuditConfig::parse("c.yaml".into(), text).unwrap_err();
+        let lines: Vec<(u32, &str)> = errs
+            .iter()
+            .map(|e| (e.pos.line, e.message.as_str()))
+            .collect();
+        assert!(
+            lines.contains(&(2, "expected `type` to be webhook or alertmanager")),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&(5, "expected `url` to be an http:// or https:// URL")),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&(8, "`format` applies to webhook sinks only")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|(l, m)| *l == 11 && m.contains("rate-limit")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|(l, m)| *l == 12 && m.contains("unknown key `colour`")),
+            "{lines:?}"
+        );
+        assert!(lines.contains(&(13, "a sink needs a `url`")), "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .any(|(l, m)| *l == 15 && m.contains("`dup` is already defined")),
+            "{lines:?}"
+        );
+        // The URL (a chat webhook's secret) is never echoed.
+        assert!(errs.iter().all(|e| !e.message.contains("secret-token")));
     }
 
     #[test]

@@ -42,9 +42,34 @@ pub enum AuditCommand {
     ///
     /// Each EventList batch is written durably (append + fsync) to the queue directory before
     /// it is acknowledged; 429 when the queue is full. The detections run on the queue and
-    /// every new alert is written as one JSON line to --output (or standard output). Stops on
-    /// SIGTERM or Ctrl-C after processing what was queued; a restart resumes from the queue.
+    /// every new alert is written as one JSON line to --output (or standard output) and stored
+    /// in the alert database (--db). The config's `sinks:` send alerts to chat webhooks
+    /// (Slack's payload), JSON webhooks and Alertmanager, with rate limits (docs/audit.md).
+    /// Stops on SIGTERM or Ctrl-C after processing what was queued; a restart resumes from
+    /// the queue.
     Serve(ServeArgs),
+    /// Alerts the receiver stored (its SQLite database), newest last.
+    Alerts(AlertsArgs),
+    /// Everything to run the receiver in a cluster: the API server's audit webhook
+    /// kubeconfig, and the receiver's Namespace, Deployment, Service and certificates.
+    Manifests(crate::audit_manifests::ManifestsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// Only alerts whose last event is at most this old (`90s`, `30m`, `24h`, `7d`) or at or
+    /// after this time (RFC 3339, `2026-11-24T08:00:00Z`).
+    #[arg(long, value_name = "AGE|TIME")]
+    since: Option<String>,
+    /// The receiver's alert database (default: alerts.db in --queue-dir).
+    #[arg(long, value_name = "FILE", required_unless_present = "queue_dir")]
+    db: Option<PathBuf>,
+    /// The receiver's queue directory (its database is alerts.db there).
+    #[arg(long, value_name = "DIR")]
+    queue_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json"])]
+    format: String,
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +104,13 @@ pub struct ServeArgs {
     /// Append alerts (JSON lines) to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+    /// The alert database (SQLite) that `kubeward audit alerts` and the sinks read
+    /// [default: alerts.db in --queue-dir].
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// Delete alerts stored longer ago than this (`30d`, `12h`; `0` keeps them all).
+    #[arg(long, default_value = "30d", value_name = "AGE")]
+    retention: String,
     /// Queue only, do not process (for tests and maintenance).
     #[arg(long, hide = true)]
     hold: bool,
@@ -137,6 +169,8 @@ pub fn run(cmd: AuditCommand) -> Result<u8> {
         AuditCommand::Rules(r) => rules(&r.format),
         AuditCommand::Explain { detection } => explain(&detection),
         AuditCommand::Serve(s) => serve(s),
+        AuditCommand::Alerts(a) => alerts(a),
+        AuditCommand::Manifests(m) => crate::audit_manifests::run(m),
     }
 }
 
@@ -155,6 +189,17 @@ fn serve(args: ServeArgs) -> Result<u8> {
         }
         None => None,
     };
+    let retention = match args.retention.as_str() {
+        "0" => None,
+        r => match kubeward_audit::time::parse_duration(r) {
+            Some(d) if d > 0 => Some(d),
+            _ => bail!("--retention: expected a duration such as 30d or 12h, or 0, got `{r}`"),
+        },
+    };
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| args.queue_dir.join("alerts.db"));
     let sc = srv::ServeConfig {
         server: srv::ServerOptions {
             listen: args.listen,
@@ -173,12 +218,92 @@ fn serve(args: ServeArgs) -> Result<u8> {
             Some(p) => srv::Output::File(p),
             None => srv::Output::Stdout,
         },
+        db,
+        retention,
         hold: args.hold,
     };
     match srv::run_until_signal(sc, Arc::new(cfg)) {
         Ok(()) => Ok(0),
         Err(e) => bail!("{e}"),
     }
+}
+
+/// `--since`: an age back from now, or a time; microseconds since the Unix epoch.
+fn since_micros(s: &str, now: i64) -> Result<i64> {
+    use kubeward_audit::time;
+    if let Some(d) = time::parse_duration(s) {
+        return Ok(now.saturating_sub(d));
+    }
+    match time::parse(s) {
+        Some(t) => Ok(t),
+        None => bail!(
+            "--since: expected an age (90s, 30m, 24h, 7d) or a time (2026-11-24T08:00:00Z), got `{s}`"
+        ),
+    }
+}
+
+fn alerts(args: AlertsArgs) -> Result<u8> {
+    use kubeward_audit_server::store::{Store, now_micros};
+    let db = match (&args.db, &args.queue_dir) {
+        (Some(db), _) => db.clone(),
+        (None, Some(q)) => q.join("alerts.db"),
+        (None, None) => bail!("give --db FILE or --queue-dir DIR"),
+    };
+    let since = match &args.since {
+        Some(s) => since_micros(s, now_micros())?,
+        None => i64::MIN,
+    };
+    let store = Store::open_read(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rows = store.since(since).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut out = String::new();
+    if args.format == "json" {
+        out.push_str("{\"alerts\": [");
+        for (i, r) in rows.iter().enumerate() {
+            out.push_str(if i == 0 { "\n  " } else { ",\n  " });
+            out.push_str(&r.json);
+        }
+        out.push_str(if rows.is_empty() { "]" } else { "\n]" });
+        out.push_str(&format!(", \"count\": {}}}\n", rows.len()));
+    } else {
+        use kubeward_audit::time::format;
+        if !rows.is_empty() {
+            out.push_str(&format!(
+                "{:<20} {:<8} {:<6} {:<30} {:<32} {}\n",
+                "LAST SEEN", "SEVERITY", "CODE", "NAME", "IDENTITY", "MESSAGE"
+            ));
+        }
+        for r in &rows {
+            let mut when = format(r.last_time);
+            when.truncate(19);
+            out.push_str(&format!(
+                "{:<20} {:<8} {:<6} {:<30} {:<32} {}\n",
+                when, r.severity, r.code, r.name, r.identity, r.message
+            ));
+        }
+        let mut by_sev = Vec::new();
+        for s in Severity::ALL {
+            let n = rows.iter().filter(|r| r.severity == s.as_str()).count();
+            if n > 0 {
+                by_sev.push(format!("{n} {s}"));
+            }
+        }
+        out.push_str(&format!(
+            "{} alert{}{}{}\n",
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" },
+            if by_sev.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", by_sev.join(", "))
+            },
+            match &args.since {
+                Some(s) => format!(" since {s}"),
+                None => String::new(),
+            }
+        ));
+    }
+    emit(None, out.as_bytes())?;
+    Ok(0)
 }
 
 fn load_config(path: Option<&Path>) -> Result<AuditConfig> {

@@ -4,6 +4,7 @@
 
 mod admission_cmd;
 mod audit_cmd;
+mod audit_manifests;
 mod cli;
 mod install;
 mod netpol_cmd;
