@@ -105,6 +105,42 @@ pub fn issue(ca_name: &str, names: &[String], years: i32) -> Result<Pki, PkiErro
     })
 }
 
+/// A new CA (valid 10 years) and a client certificate signed by it for `common_name`
+/// (extended key usage ClientAuth only, no subject alternative names), valid `years`; the
+/// `cert_pem` and `key_pem` of the result are the client's. As in [`issue`], the CA's key is
+/// dropped once the certificate is signed: a server trusting `ca_pem` accepts this one client.
+pub fn issue_client(ca_name: &str, common_name: &str, years: i32) -> Result<Pki, PkiError> {
+    let ca_key = KeyPair::generate().map_err(err)?;
+    let mut ca = CertificateParams::default();
+    validity(&mut ca, 10);
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, ca_name);
+    ca.distinguished_name = dn;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
+    let issuer = Issuer::new(ca, ca_key);
+
+    let key = KeyPair::generate().map_err(err)?;
+    let mut leaf = CertificateParams::default();
+    validity(&mut leaf, years);
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, common_name);
+    leaf.distinguished_name = dn;
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = leaf.signed_by(&key, &issuer).map_err(err)?;
+    Ok(Pki {
+        ca_pem: ca_cert.pem(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +159,15 @@ mod tests {
         assert!(
             names.contains(&"kubeward-admission.kubeward-system.svc.cluster.local".to_string())
         );
+    }
+
+    #[test]
+    fn issues_a_client_certificate() {
+        let pki = issue_client("client-ca", "kube-apiserver-audit", 1).unwrap();
+        assert!(pki.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(pki.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(pki.key_pem.contains("PRIVATE KEY"));
+        assert_ne!(pki.ca_pem, pki.cert_pem);
     }
 
     #[test]

@@ -50,8 +50,10 @@ pub enum AuditCommand {
     Serve(ServeArgs),
     /// Alerts the receiver stored (its SQLite database), newest last.
     Alerts(AlertsArgs),
-    /// Everything to run the receiver in a cluster: the API server's audit webhook
-    /// kubeconfig, and the receiver's Namespace, Deployment, Service and certificates.
+    /// Everything to run the receiver in a cluster, from one run (they share its certificates):
+    /// receiver.yaml (Namespace, Deployment, Service with a fixed ClusterIP, PVC for the queue,
+    /// certificates, NetworkPolicies), the API server's audit-webhook.kubeconfig and an
+    /// audit-policy.yaml. `--out DIR` writes the three files; see docs/audit-manifests.md.
     Manifests(crate::audit_manifests::ManifestsArgs),
 }
 
