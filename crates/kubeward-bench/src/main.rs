@@ -8,6 +8,9 @@
 //! kubeward-bench scan [--repeat R] PATH...
 //! kubeward-bench compare [--repeat R] PATH...
 //! kubeward-bench serve --objects N --out KUBECONFIG [--seed S]
+//! kubeward-bench audit-load --url URL --ca CA.pem [--cert C --key K | --token T] [--rate R]
+//!     [--seconds S] [--batch B] [--connections N] [--http2] [--events FILE]
+//! kubeward-bench audit-certs --dir DIR
 //! ```
 //!
 //! `serve` starts the fixture API server (`kubeward-fixture-api`) with N generated objects,
@@ -20,6 +23,8 @@
 /// The same allocator as the `kubeward` binary, so the numbers describe what users run.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+mod audit_load;
 
 use kubeward_bench::generate::Generator;
 use kubeward_bench::{RunStats, inputs, parse_only, parse_size, peak_rss, scan_all};
@@ -35,7 +40,10 @@ const USAGE: &str = "usage:
   kubeward-bench parse [--repeat R] PATH...
   kubeward-bench scan [--repeat R] PATH...
   kubeward-bench compare [--repeat R] PATH...
-  kubeward-bench serve --objects N --out KUBECONFIG [--seed S]";
+  kubeward-bench serve --objects N --out KUBECONFIG [--seed S]
+  kubeward-bench audit-load --url https://127.0.0.1:PORT/ --ca CA.pem [--cert C.pem --key K.pem | --token T | --token-file F]
+      [--rate 20000] [--seconds 60] [--batch 400] [--connections 4] [--http2] [--events FILE] [--seed S]
+  kubeward-bench audit-certs --dir DIR";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -101,6 +109,11 @@ fn run(args: &[String]) -> Result<(), String> {
     let Some((cmd, rest)) = args.split_first() else {
         return Err("no command".into());
     };
+    match cmd.as_str() {
+        "audit-load" => return audit_load::load_main(rest),
+        "audit-certs" => return audit_load::certs_main(rest),
+        _ => {}
+    }
     let a = parse_args(rest)?;
     match cmd.as_str() {
         "gen" => generate(&a),
