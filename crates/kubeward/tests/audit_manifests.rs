@@ -2,20 +2,19 @@
 //! the generated certificates and kubeconfig connect to a real `kubeward audit serve` over
 //! mutual TLS; the audit Policy logs what the detections read; `--out DIR` writes the files.
 
+mod common;
+
+use common::{Receiver, Tls, https_request, spawn_receiver};
 use kubeward_node::auditpolicy::{Level as L, Policy, Request};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair,
 };
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const DIGEST: &str = "ghcr.io/kubeward/kubeward@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -351,23 +350,11 @@ fn b64decode_str(v: &Value) -> Vec<u8> {
     b64decode(v.as_str().expect("a base64 string"))
 }
 
-struct Receiver {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `kubeward audit serve` on 127.0.0.1:0 with the deployed files, as the Deployment runs it.
 fn start(d: &Deployed, output: &Path) -> Receiver {
     let f = d.dir.path();
-    let mut child = kubeward()
-        .args(["audit", "serve", "--listen", "127.0.0.1:0"])
+    let mut cmd = kubeward();
+    cmd.args(["audit", "serve", "--listen", "127.0.0.1:0"])
         .arg("--cert")
         .arg(f.join("tls.crt"))
         .arg("--key")
@@ -379,30 +366,8 @@ fn start(d: &Deployed, output: &Path) -> Receiver {
         .arg("--config")
         .arg(f.join("audit.yaml"))
         .arg("--output")
-        .arg(output)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut addr = None;
-    for l in lines.by_ref() {
-        let l = l.unwrap();
-        if let Some(rest) = l.split("listening on https://").nth(1) {
-            addr = rest.split_whitespace().next().map(str::to_string);
-            break;
-        }
-        eprintln!("receiver: {l}");
-    }
-    std::thread::spawn(move || {
-        for l in lines.map_while(Result::ok) {
-            eprintln!("receiver: {l}");
-        }
-    });
-    Receiver {
-        child,
-        addr: addr.expect("the receiver did not start"),
-    }
+        .arg(output);
+    spawn_receiver(cmd)
 }
 
 /// The host of the kubeconfig's `https://HOST:PORT/...` server.
@@ -415,9 +380,9 @@ fn host_of(server: &str) -> String {
     }
 }
 
-/// One HTTP/1.1 request over TLS to `addr`, verifying the receiver's certificate for
-/// `server_name` against `ca_pem`, optionally presenting a client certificate: the status
-/// code, or an error (handshake refused, connection closed).
+/// One request to the receiver at `addr`, verifying its certificate for `server_name`
+/// against `ca_pem`, optionally presenting a client certificate: the status code, or an error
+/// (handshake refused, connection closed).
 fn request(
     addr: &str,
     ca_pem: &str,
@@ -426,55 +391,13 @@ fn request(
     method: &str,
     body: &[u8],
 ) -> std::io::Result<u16> {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let b = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots);
-    let config = match client {
-        Some((c, k)) => b
-            .with_client_auth_cert(
-                CertificateDer::pem_slice_iter(c.as_bytes())
-                    .map(Result::unwrap)
-                    .collect(),
-                PrivateKeyDer::from_pem_slice(k.as_bytes()).unwrap(),
-            )
-            .unwrap(),
-        None => b.with_no_client_auth(),
+    let tls = Tls {
+        ca_pem,
+        server_name,
+        client,
     };
-    let name = ServerName::try_from(server_name.to_string()).unwrap();
-    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-    let tcp = TcpStream::connect(addr)?;
-    tcp.set_read_timeout(Some(Duration::from_secs(20)))?;
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
     let path = if method == "GET" { "/healthz" } else { "/" };
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {server_name}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    tls.write_all(head.as_bytes())?;
-    tls.write_all(body)?;
-    tls.flush()?;
-    let mut resp = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match tls.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => resp.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !resp.is_empty() => break,
-            Err(e) => return Err(e),
-        }
-    }
-    let t = text(&resp);
-    t.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("no status in {t:?}")))
+    https_request(addr, &tls, method, path, "", body).map(|(code, _)| code)
 }
 
 /// An EventList holding one exec (KW701).

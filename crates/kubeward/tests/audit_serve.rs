@@ -5,8 +5,9 @@ use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair,
 };
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+mod common;
+
+use common::{Receiver, Tls, https_request, spawn_receiver};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -72,22 +73,10 @@ fn pki() -> Pki {
     }
 }
 
-struct Receiver {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(pki: &Pki, queue: &Path, output: &Path, extra: &[&str]) -> Receiver {
     let d = pki.dir.path();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubeward"))
-        .args(["audit", "serve", "--listen", "127.0.0.1:0"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubeward"));
+    cmd.args(["audit", "serve", "--listen", "127.0.0.1:0"])
         .arg("--cert")
         .arg(d.join("tls.crt"))
         .arg("--key")
@@ -100,30 +89,8 @@ fn start(pki: &Pki, queue: &Path, output: &Path, extra: &[&str]) -> Receiver {
         .arg(queue)
         .arg("--output")
         .arg(output)
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut addr = None;
-    for l in lines.by_ref() {
-        let l = l.unwrap();
-        if let Some(rest) = l.split("listening on https://").nth(1) {
-            addr = rest.split_whitespace().next().map(str::to_string);
-            break;
-        }
-        eprintln!("receiver: {l}");
-    }
-    std::thread::spawn(move || {
-        for l in lines.map_while(Result::ok) {
-            eprintln!("receiver: {l}");
-        }
-    });
-    Receiver {
-        child,
-        addr: addr.expect("the receiver did not start"),
-    }
+        .args(extra);
+    spawn_receiver(cmd)
 }
 
 enum Cred<'a> {
@@ -141,61 +108,17 @@ fn request(
     cred: Cred<'_>,
     body: &[u8],
 ) -> std::io::Result<(u16, String)> {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_slice_iter(pki.ca_pem.as_bytes()) {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let b = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots);
-    let config = match cred {
-        Cred::Cert(c, k) => b
-            .with_client_auth_cert(
-                CertificateDer::pem_slice_iter(c.as_bytes())
-                    .map(Result::unwrap)
-                    .collect(),
-                PrivateKeyDer::from_pem_slice(k.as_bytes()).unwrap(),
-            )
-            .unwrap(),
-        _ => b.with_no_client_auth(),
+    let (client, auth) = match cred {
+        Cred::Cert(c, k) => (Some((c, k)), String::new()),
+        Cred::Token(t) => (None, format!("Authorization: Bearer {t}\r\n")),
+        Cred::None => (None, String::new()),
     };
-    let conn =
-        rustls::ClientConnection::new(Arc::new(config), ServerName::try_from("127.0.0.1").unwrap())
-            .unwrap();
-    let tcp = TcpStream::connect(addr)?;
-    tcp.set_read_timeout(Some(Duration::from_secs(20)))?;
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
-    let auth = match cred {
-        Cred::Token(t) => format!("Authorization: Bearer {t}\r\n"),
-        _ => String::new(),
+    let tls = Tls {
+        ca_pem: &pki.ca_pem,
+        server_name: "127.0.0.1",
+        client,
     };
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{auth}Connection: close\r\n\r\n",
-        body.len()
-    );
-    tls.write_all(head.as_bytes())?;
-    tls.write_all(body)?;
-    tls.flush()?;
-    let mut resp = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match tls.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => resp.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !resp.is_empty() => break,
-            Err(e) => return Err(e),
-        }
-    }
-    let text = String::from_utf8_lossy(&resp).to_string();
-    let code = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("no status in {text:?}")))?;
-    Ok((code, text))
+    https_request(addr, &tls, method, path, &auth, body)
 }
 
 /// An EventList of exec requests (each raises KW701), one per id.
