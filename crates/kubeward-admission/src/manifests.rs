@@ -13,7 +13,10 @@
 //! namespace excluded, and `rules` for exactly the kinds kubeward judges.
 //!
 //! The YAML is written from templates: every value from the options is quoted (JSON string
-//! syntax, valid YAML), so no option can add keys or documents.
+//! syntax, valid YAML), so no option can add keys or documents. The pieces kubeward's other
+//! printers (`kubeward install-manifests`, `kubeward audit manifests`) share with this one —
+//! labels, the hardened pod and container, probes, volumes, NetworkPolicy rules, the
+//! Namespace, ServiceAccount, ConfigMap, Secret and Service — are at the end of this module.
 
 use crate::kinds::{self, Resource};
 use crate::pki::{self, PkiError};
@@ -62,47 +65,48 @@ impl ManifestOptions {
     /// Checks the values the API server would refuse.
     pub fn validate(&self) -> Result<(), String> {
         let ns = &self.namespace;
-        let label_ok = !ns.is_empty()
-            && ns.len() <= 63
-            && ns
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !ns.starts_with('-')
-            && !ns.ends_with('-');
-        if !label_ok {
-            return Err(format!(
-                "invalid namespace `{ns}`: a lowercase DNS label (a-z, 0-9, `-`, at most 63 characters)"
-            ));
-        }
-        if ["kube-system", "kube-node-lease", "kube-public", "default"].contains(&ns.as_str()) {
+        check_dns_label("namespace", ns)?;
+        if KUBERNETES_NAMESPACES.contains(&ns.as_str()) {
             return Err(format!(
                 "namespace `{ns}` is Kubernetes' own: run the webhook in a namespace of its own"
             ));
         }
-        if self.image.trim().is_empty()
-            || self
-                .image
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(format!("invalid image `{}`", self.image));
-        }
-        Ok(())
+        check_image(&self.image)
     }
 }
 
-/// A YAML double-quoted scalar (JSON string syntax).
-fn q(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+/// The namespaces Kubernetes itself uses: no kubeward server is run in them.
+pub const KUBERNETES_NAMESPACES: [&str; 4] =
+    ["kube-system", "kube-node-lease", "kube-public", "default"];
+
+/// Checks that `s` (`what`: what it names, for the message) is a lowercase RFC 1123 label, as
+/// the API server does for a namespace or a Service's name.
+pub fn check_dns_label(what: &str, s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid {what} `{s}`: a lowercase DNS label (a-z, 0-9, `-`, at most 63 characters)"
+        ))
+    }
 }
 
-/// `["a", "b"]`.
-fn flow<S: AsRef<str>>(items: &[S]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| q(s.as_ref())).collect();
-    format!("[{}]", quoted.join(", "))
+/// Checks that an image reference is not empty and has no spaces or control characters.
+pub fn check_image(image: &str) -> Result<(), String> {
+    if image.trim().is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("invalid image `{image}`"));
+    }
+    Ok(())
 }
 
-const LABELS: &str = "    app.kubernetes.io/name: kubeward\n    app.kubernetes.io/component: admission\n    app.kubernetes.io/managed-by: kubeward\n";
+/// The `app.kubernetes.io/component` label of the webhook's objects.
+const COMPONENT: &str = "admission";
 
 /// The `kubeward.yaml` the server starts with: the defaults, written out to be edited.
 pub const DEFAULT_CONFIG: &str = "\
@@ -136,33 +140,46 @@ admission:
 /// Multi-document YAML installing the webhook.
 pub fn manifests(opts: &ManifestOptions) -> Result<String, PkiError> {
     let ns = q(&opts.namespace);
+    let labels = labels(4, Some(COMPONENT), None);
     let (judged, _) = kinds::judged_kinds(kubeward_rules::registry());
     let mut out = String::with_capacity(32 * 1024);
     header(&mut out, opts);
-    write_namespace(&mut out, &ns, LABELS);
+    write_namespace(&mut out, &ns, &labels);
     write_service_account(
         &mut out,
         &ns,
         NAME,
-        LABELS,
+        &labels,
         "The token is mounted explicitly, and only into the webhook's pods (see the Deployment).",
     );
-    cluster_role(&mut out, &ns);
-    config_map(&mut out, &ns);
+    cluster_role(&mut out, &ns, &labels);
+    write_config_map(
+        &mut out,
+        &ns,
+        NAME,
+        &labels,
+        "kubeward.yaml",
+        DEFAULT_CONFIG,
+    );
     let ca_bundle = if opts.cert_manager {
-        cert_manager(&mut out, opts);
+        cert_manager(&mut out, opts, &labels);
         None
     } else {
         let names = pki::service_names(NAME, &opts.namespace);
         let pki = pki::issue(&format!("{NAME} CA"), &names, 2)?;
-        tls_secret(&mut out, &ns, &pki);
+        let data = [
+            ("tls.crt", pki.cert_pem.as_str()),
+            ("tls.key", pki.key_pem.as_str()),
+            ("ca.crt", pki.ca_pem.as_str()),
+        ];
+        write_tls_secret(&mut out, "", &ns, &format!("{NAME}-tls"), &labels, &data);
         Some(pki.ca_pem)
     };
-    service(&mut out, &ns);
-    network_policy(&mut out, &ns);
-    deployment(&mut out, opts, &ns);
-    disruption_budget(&mut out, &ns);
-    webhook(&mut out, opts, ca_bundle.as_deref(), &judged);
+    write_https_service(&mut out, &ns, NAME, &labels, "", &pod_labels(4, COMPONENT));
+    network_policy(&mut out, &ns, &labels);
+    deployment(&mut out, opts, &ns, &labels);
+    disruption_budget(&mut out, &ns, &labels);
+    webhook(&mut out, opts, ca_bundle.as_deref(), &judged, &labels);
     Ok(out)
 }
 
@@ -172,11 +189,7 @@ fn b64(s: &str) -> String {
 
 fn header(out: &mut String, opts: &ManifestOptions) {
     let version = env!("CARGO_PKG_VERSION");
-    let ns: String = opts
-        .namespace
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let ns = plain(&opts.namespace);
     let policy = if opts.fail_closed {
         "Fail: requests it should judge are refused while no replica answers. kube-system,\n# kube-node-lease and its own namespace are excluded, so the control plane and the webhook\n# itself can always start; delete the ValidatingWebhookConfiguration in an emergency"
     } else {
@@ -207,46 +220,7 @@ fn header(out: &mut String, opts: &ManifestOptions) {
     );
 }
 
-/// A Namespace at the Pod Security `restricted` level, with kubeward's `labels` (indented
-/// lines). Shared with `kubeward install-manifests`.
-pub fn write_namespace(out: &mut String, ns: &str, labels: &str) {
-    let _ = write!(
-        out,
-        "\
----
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: {ns}
-  labels:
-{labels}    pod-security.kubernetes.io/enforce: restricted
-    pod-security.kubernetes.io/enforce-version: latest
-    pod-security.kubernetes.io/warn: restricted
-    pod-security.kubernetes.io/audit: restricted
-"
-    );
-}
-
-/// A ServiceAccount whose token is not automounted (`note`: one comment line saying where it
-/// is mounted instead). Shared with `kubeward install-manifests`.
-pub fn write_service_account(out: &mut String, ns: &str, name: &str, labels: &str, note: &str) {
-    let _ = write!(
-        out,
-        "\
----
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: {name}
-  namespace: {ns}
-  labels:
-{labels}# {note}
-automountServiceAccountToken: false
-"
-    );
-}
-
-fn cluster_role(out: &mut String, ns: &str) {
+fn cluster_role(out: &mut String, ns: &str, labels: &str) {
     let _ = write!(
         out,
         "\
@@ -258,7 +232,7 @@ kind: ClusterRole
 metadata:
   name: {NAME}
   labels:
-{LABELS}rules:
+{labels}rules:
 - apiGroups: [\"\"]
   resources: [\"namespaces\"]
   verbs: [\"get\", \"list\", \"watch\"]
@@ -271,7 +245,7 @@ kind: ClusterRoleBinding
 metadata:
   name: {NAME}
   labels:
-{LABELS}roleRef:
+{labels}roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ClusterRole
   name: {NAME}
@@ -283,54 +257,7 @@ subjects:
     );
 }
 
-fn config_map(out: &mut String, ns: &str) {
-    let _ = write!(
-        out,
-        "\
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {NAME}
-  namespace: {ns}
-  labels:
-{LABELS}data:
-  kubeward.yaml: |
-"
-    );
-    for line in DEFAULT_CONFIG.lines() {
-        if line.is_empty() {
-            out.push('\n');
-        } else {
-            let _ = writeln!(out, "    {line}");
-        }
-    }
-}
-
-fn tls_secret(out: &mut String, ns: &str, pki: &pki::Pki) {
-    let _ = write!(
-        out,
-        "\
----
-apiVersion: v1
-kind: Secret
-metadata:
-  name: {NAME}-tls
-  namespace: {ns}
-  labels:
-{LABELS}type: kubernetes.io/tls
-data:
-  tls.crt: {}
-  tls.key: {}
-  ca.crt: {}
-",
-        b64(&pki.cert_pem),
-        b64(&pki.key_pem),
-        b64(&pki.ca_pem),
-    );
-}
-
-fn cert_manager(out: &mut String, opts: &ManifestOptions) {
+fn cert_manager(out: &mut String, opts: &ManifestOptions, labels: &str) {
     let ns = q(&opts.namespace);
     let names = flow(&pki::service_names(NAME, &opts.namespace));
     let cn = q(&format!("{NAME}.{}.svc", opts.namespace));
@@ -344,7 +271,7 @@ metadata:
   name: {NAME}-selfsigned
   namespace: {ns}
   labels:
-{LABELS}spec:
+{labels}spec:
   selfSigned: {{}}
 ---
 apiVersion: cert-manager.io/v1
@@ -353,7 +280,7 @@ metadata:
   name: {NAME}-ca
   namespace: {ns}
   labels:
-{LABELS}spec:
+{labels}spec:
   isCA: true
   commonName: {NAME} CA
   secretName: {NAME}-ca
@@ -371,7 +298,7 @@ metadata:
   name: {NAME}-ca
   namespace: {ns}
   labels:
-{LABELS}spec:
+{labels}spec:
   ca:
     secretName: {NAME}-ca
 ---
@@ -382,7 +309,7 @@ metadata:
   name: {NAME}
   namespace: {ns}
   labels:
-{LABELS}spec:
+{labels}spec:
   secretName: {NAME}-tls
   commonName: {cn}
   dnsNames: {names}
@@ -399,31 +326,6 @@ metadata:
     );
 }
 
-fn service(out: &mut String, ns: &str) {
-    let _ = write!(
-        out,
-        "\
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: {NAME}
-  namespace: {ns}
-  labels:
-{LABELS}spec:
-  type: ClusterIP
-  selector:
-    app.kubernetes.io/name: kubeward
-    app.kubernetes.io/component: admission
-  ports:
-  - name: https
-    protocol: TCP
-    port: 443
-    targetPort: https
-"
-    );
-}
-
 /// The private address ranges the API server calls webhooks from in nearly every cluster:
 /// RFC 1918, carrier-grade NAT (some managed control planes) and IPv6 unique local addresses.
 pub const PRIVATE_RANGES: [&str; 5] = [
@@ -434,21 +336,11 @@ pub const PRIVATE_RANGES: [&str; 5] = [
     "fc00::/7",
 ];
 
-fn network_policy(out: &mut String, ns: &str) {
+fn network_policy(out: &mut String, ns: &str, labels: &str) {
+    write_default_deny(out, ns, "default-deny", labels);
     let _ = write!(
         out,
         "\
----
-# Nothing in or out of the namespace but what the next policy allows.
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: default-deny
-  namespace: {ns}
-  labels:
-{LABELS}spec:
-  podSelector: {{}}
-  policyTypes: [\"Ingress\", \"Egress\"]
 ---
 # Ingress: the webhook's port, from private addresses only. The API server calls it from
 # outside the pod network (the control plane's or the nodes' addresses), which cannot be
@@ -463,40 +355,18 @@ metadata:
   name: {NAME}
   namespace: {ns}
   labels:
-{LABELS}spec:
+{labels}spec:
   podSelector:
     matchLabels:
-      app.kubernetes.io/name: kubeward
-      app.kubernetes.io/component: admission
-  policyTypes: [\"Ingress\", \"Egress\"]
-  ingress:
-  - from:
-"
-    );
-    for cidr in PRIVATE_RANGES {
-        let _ = writeln!(out, "    - ipBlock: {{cidr: {}}}", q(cidr));
-    }
-    let _ = write!(
-        out,
-        "    ports:
-    - protocol: TCP
-      port: {PORT}
-  egress:
-  - ports:
-    - protocol: UDP
-      port: 53
-    - protocol: TCP
-      port: 53
-  - ports:
-    - protocol: TCP
-      port: 443
-    - protocol: TCP
-      port: 6443
-"
+{selector}  policyTypes: [\"Ingress\", \"Egress\"]
+{ingress}  egress:
+{EGRESS_DNS}{EGRESS_API_SERVER}",
+        selector = pod_labels(6, COMPONENT),
+        ingress = ingress_from_private_ranges(PORT),
     );
 }
 
-fn deployment(out: &mut String, opts: &ManifestOptions, ns: &str) {
+fn deployment(out: &mut String, opts: &ManifestOptions, ns: &str, labels: &str) {
     let args = flow(&[
         "admission",
         "serve",
@@ -522,7 +392,7 @@ metadata:
   name: {NAME}
   namespace: {ns}
   labels:
-{LABELS}spec:
+{labels}spec:
   replicas: 2
   revisionHistoryLimit: 3
   strategy:
@@ -532,14 +402,10 @@ metadata:
       maxSurge: 1
   selector:
     matchLabels:
-      app.kubernetes.io/name: kubeward
-      app.kubernetes.io/component: admission
-  template:
+{pod_labels6}  template:
     metadata:
       labels:
-        app.kubernetes.io/name: kubeward
-        app.kubernetes.io/component: admission
-    spec:
+{pod_labels8}    spec:
       serviceAccountName: {NAME}
       # No automatic token: the projected volume below mounts a one-hour token, the CA and
       # the namespace where kube-rs's in-cluster configuration reads them.
@@ -554,98 +420,34 @@ metadata:
               topologyKey: kubernetes.io/hostname
               labelSelector:
                 matchLabels:
-                  app.kubernetes.io/name: kubeward
-                  app.kubernetes.io/component: admission
-      # --shutdown-delay (5s) plus the time to finish requests in flight.
+{pod_labels18}      # --shutdown-delay (5s) plus the time to finish requests in flight.
       terminationGracePeriodSeconds: 30
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: {RUN_AS}
-        runAsGroup: {RUN_AS}
-        fsGroup: {RUN_AS}
-        seccompProfile:
-          type: RuntimeDefault
-      containers:
+{pod_security_context}      containers:
       - name: kubeward
         image: {image}
         imagePullPolicy: IfNotPresent
         args: {args}
-        ports:
-        - name: https
-          containerPort: {PORT}
-          protocol: TCP
-        securityContext:
-          allowPrivilegeEscalation: false
-          readOnlyRootFilesystem: true
-          runAsNonRoot: true
-          runAsUser: {RUN_AS}
-          runAsGroup: {RUN_AS}
-          capabilities:
-            drop: [\"ALL\"]
-          seccompProfile:
-            type: RuntimeDefault
-        resources:
-          requests:
-            cpu: 100m
-            memory: 64Mi
-          limits:
-            cpu: \"1\"
-            memory: 128Mi
-        readinessProbe:
-          httpGet:
-            scheme: HTTPS
-            path: /readyz
-            port: https
-          periodSeconds: 5
-          failureThreshold: 2
-        livenessProbe:
-          httpGet:
-            scheme: HTTPS
-            path: /healthz
-            port: https
-          periodSeconds: 10
-          failureThreshold: 3
-        terminationMessagePolicy: FallbackToLogsOnError
+{ports}{container_security_context}{resources}{readiness}{liveness}        terminationMessagePolicy: FallbackToLogsOnError
         volumeMounts:
-        - name: tls
-          mountPath: /etc/kubeward/tls
-          readOnly: true
-        - name: config
-          mountPath: /etc/kubeward/config
-          readOnly: true
-        - name: kube-api-access
-          mountPath: /var/run/secrets/kubernetes.io/serviceaccount
-          readOnly: true
-      volumes:
-      - name: tls
-        secret:
-          secretName: {NAME}-tls
-          defaultMode: 288  # 0440: readable by the pod's group (fsGroup) only
-      - name: config
-        configMap:
-          name: {NAME}
-      - name: kube-api-access
-        projected:
-          sources:
-          - serviceAccountToken:
-              path: token
-              expirationSeconds: 3600
-          - configMap:
-              name: kube-root-ca.crt
-              items:
-              - key: ca.crt
-                path: ca.crt
-          - downwardAPI:
-              items:
-              - path: namespace
-                fieldRef:
-                  apiVersion: v1
-                  fieldPath: metadata.namespace
-"
+{tls_and_config_mounts}{kube_api_access_mount}      volumes:
+{tls_and_config_volumes}{kube_api_access_volume}",
+        pod_labels6 = pod_labels(6, COMPONENT),
+        pod_labels8 = pod_labels(8, COMPONENT),
+        pod_labels18 = pod_labels(18, COMPONENT),
+        pod_security_context = pod_security_context(6, None, false),
+        ports = https_port(8, PORT),
+        container_security_context = container_security_context(8),
+        resources = container_resources(8, ("64Mi", "128Mi")),
+        readiness = https_probe(8, "readinessProbe", "/readyz", 5, 2),
+        liveness = https_probe(8, "livenessProbe", "/healthz", 10, 3),
+        tls_and_config_mounts = tls_and_config_mounts(8),
+        kube_api_access_mount = kube_api_access_mount(8),
+        tls_and_config_volumes = tls_and_config_volumes(6, &format!("{NAME}-tls"), NAME),
+        kube_api_access_volume = kube_api_access_volume(6),
     );
 }
 
-fn disruption_budget(out: &mut String, ns: &str) {
+fn disruption_budget(out: &mut String, ns: &str, labels: &str) {
     let _ = write!(
         out,
         "\
@@ -657,13 +459,12 @@ metadata:
   name: {NAME}
   namespace: {ns}
   labels:
-{LABELS}spec:
+{labels}spec:
   minAvailable: 1
   selector:
     matchLabels:
-      app.kubernetes.io/name: kubeward
-      app.kubernetes.io/component: admission
-"
+{selector}",
+        selector = pod_labels(6, COMPONENT),
     );
 }
 
@@ -672,6 +473,7 @@ fn webhook(
     opts: &ManifestOptions,
     ca: Option<&str>,
     judged: &[&'static Resource],
+    labels: &str,
 ) {
     let ns = q(&opts.namespace);
     let annotations = if opts.cert_manager {
@@ -697,7 +499,7 @@ kind: ValidatingWebhookConfiguration
 metadata:
   name: {NAME}
   labels:
-{LABELS}{annotations}webhooks:
+{labels}{annotations}webhooks:
 - name: {WEBHOOK_NAME}
   admissionReviewVersions: [\"v1\"]
   clientConfig:
@@ -730,4 +532,426 @@ metadata:
             flow(&resources)
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pieces shared with `kubeward install-manifests` and `kubeward audit manifests`: what kubeward's
+// objects and pods have in common, written once. Fragments are returned at `indent` spaces, for
+// a `{placeholder}` at the start of a template line; `write_*` functions append whole
+// documents. Values are written as they are given: quote any that come from options with [`q`].
+
+/// A YAML double-quoted scalar (JSON string syntax, valid YAML): how every value that comes
+/// from options is written, so that none can add keys or documents.
+pub fn q(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// `["a", "b"]`: a flow sequence of [`q`]-quoted strings.
+pub fn flow<S: AsRef<str>>(items: &[S]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| q(s.as_ref())).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// `s` for a comment line: control characters (a newline would end the comment) become spaces.
+pub fn plain(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `text` with `indent` spaces before each of its lines (empty lines stay empty).
+pub fn indented(indent: usize, text: &str) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = String::with_capacity(text.len() + text.len() / 8 * indent);
+    for line in text.lines() {
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// kubeward's labels (`app.kubernetes.io/...`): `name: kubeward`, the `component` and
+/// `instance` when given, `managed-by: kubeward`.
+pub fn labels(indent: usize, component: Option<&str>, instance: Option<&str>) -> String {
+    let mut text = String::from("app.kubernetes.io/name: kubeward\n");
+    if let Some(component) = component {
+        let _ = writeln!(text, "app.kubernetes.io/component: {component}");
+    }
+    if let Some(instance) = instance {
+        let _ = writeln!(text, "app.kubernetes.io/instance: {instance}");
+    }
+    text.push_str("app.kubernetes.io/managed-by: kubeward\n");
+    indented(indent, &text)
+}
+
+/// The labels a component's pods carry and are selected by: `app.kubernetes.io/name:
+/// kubeward` and `app.kubernetes.io/component`.
+pub fn pod_labels(indent: usize, component: &str) -> String {
+    indented(
+        indent,
+        &format!("app.kubernetes.io/name: kubeward\napp.kubernetes.io/component: {component}\n"),
+    )
+}
+
+/// A Namespace at the Pod Security `restricted` level, with kubeward's `labels` (indented
+/// lines).
+pub fn write_namespace(out: &mut String, ns: &str, labels: &str) {
+    let _ = write!(
+        out,
+        "\
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {ns}
+  labels:
+{labels}    pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/enforce-version: latest
+    pod-security.kubernetes.io/warn: restricted
+    pod-security.kubernetes.io/audit: restricted
+"
+    );
+}
+
+/// A ServiceAccount whose token is not automounted (`note`: one comment line saying where it
+/// is mounted instead).
+pub fn write_service_account(out: &mut String, ns: &str, name: &str, labels: &str, note: &str) {
+    let _ = write!(
+        out,
+        "\
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {name}
+  namespace: {ns}
+  labels:
+{labels}# {note}
+automountServiceAccountToken: false
+"
+    );
+}
+
+/// A ConfigMap holding one file, `file_name`, with `content` as a literal block.
+pub fn write_config_map(
+    out: &mut String,
+    ns: &str,
+    name: &str,
+    labels: &str,
+    file_name: &str,
+    content: &str,
+) {
+    let _ = write!(
+        out,
+        "\
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {name}
+  namespace: {ns}
+  labels:
+{labels}data:
+  {file_name}: |
+"
+    );
+    out.push_str(&indented(4, content));
+}
+
+/// A `kubernetes.io/tls` Secret holding `data` (file name, PEM text; base64-encoded here),
+/// below the comment lines `note` (may be empty).
+pub fn write_tls_secret(
+    out: &mut String,
+    note: &str,
+    ns: &str,
+    name: &str,
+    labels: &str,
+    data: &[(&str, &str)],
+) {
+    let _ = write!(
+        out,
+        "\
+---
+{note}apiVersion: v1
+kind: Secret
+metadata:
+  name: {name}
+  namespace: {ns}
+  labels:
+{labels}type: kubernetes.io/tls
+data:
+"
+    );
+    for (file, pem) in data {
+        let _ = writeln!(out, "  {file}: {}", b64(pem));
+    }
+}
+
+/// A ClusterIP Service on port 443 to the pods' port named `https`. `fixed_ip`: lines written
+/// after `type: ClusterIP` (a `clusterIP:`), or empty; `selector`: the pods' labels at 4
+/// spaces.
+pub fn write_https_service(
+    out: &mut String,
+    ns: &str,
+    name: &str,
+    labels: &str,
+    fixed_ip: &str,
+    selector: &str,
+) {
+    let _ = write!(
+        out,
+        "\
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {name}
+  namespace: {ns}
+  labels:
+{labels}spec:
+  type: ClusterIP
+{fixed_ip}  selector:
+{selector}  ports:
+  - name: https
+    protocol: TCP
+    port: 443
+    targetPort: https
+"
+    );
+}
+
+/// A NetworkPolicy that selects every pod of the namespace and allows nothing, in or out.
+pub fn write_default_deny(out: &mut String, ns: &str, name: &str, labels: &str) {
+    let _ = write!(
+        out,
+        "\
+---
+# Nothing in or out of the namespace but what the next policy allows.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {name}
+  namespace: {ns}
+  labels:
+{labels}spec:
+  podSelector: {{}}
+  policyTypes: [\"Ingress\", \"Egress\"]
+"
+    );
+}
+
+/// A NetworkPolicy's `ingress:` allowing TCP `port` from [`PRIVATE_RANGES`] only.
+pub fn ingress_from_private_ranges(port: u16) -> String {
+    let mut text = String::from("  ingress:\n  - from:\n");
+    for cidr in PRIVATE_RANGES {
+        let _ = writeln!(text, "    - ipBlock: {{cidr: {}}}", q(cidr));
+    }
+    let _ = write!(
+        text,
+        "    ports:\n    - protocol: TCP\n      port: {port}\n"
+    );
+    text
+}
+
+/// An `egress:` rule of a NetworkPolicy: DNS (UDP and TCP 53), to any address.
+pub const EGRESS_DNS: &str = "  - ports:
+    - protocol: UDP
+      port: 53
+    - protocol: TCP
+      port: 53
+";
+
+/// An `egress:` rule of a NetworkPolicy: the API server's usual ports (443, 6443), to any
+/// address (it is usually outside the pod network, where no selector reaches).
+pub const EGRESS_API_SERVER: &str = "  - ports:
+    - protocol: TCP
+      port: 443
+    - protocol: TCP
+      port: 6443
+";
+
+/// The pod `securityContext:` of every kubeward pod (Pod Security `restricted`): not root
+/// but [`RUN_AS`] (user, group, and the group owning its volumes), the RuntimeDefault
+/// seccomp profile. `fs_group_note`: a comment above `fsGroup`; `on_root_mismatch`: add
+/// `fsGroupChangePolicy: OnRootMismatch`.
+pub fn pod_security_context(
+    indent: usize,
+    fs_group_note: Option<&str>,
+    on_root_mismatch: bool,
+) -> String {
+    let note = fs_group_note
+        .map(|n| format!("  # {n}\n"))
+        .unwrap_or_default();
+    let policy = if on_root_mismatch {
+        "  fsGroupChangePolicy: OnRootMismatch\n"
+    } else {
+        ""
+    };
+    indented(
+        indent,
+        &format!(
+            "\
+securityContext:
+  runAsNonRoot: true
+  runAsUser: {RUN_AS}
+  runAsGroup: {RUN_AS}
+{note}  fsGroup: {RUN_AS}
+{policy}  seccompProfile:
+    type: RuntimeDefault
+"
+        ),
+    )
+}
+
+/// The container `securityContext:` of every kubeward container: no privilege escalation, a
+/// read-only root filesystem, not root but [`RUN_AS`], no capabilities, RuntimeDefault seccomp.
+pub fn container_security_context(indent: usize) -> String {
+    indented(
+        indent,
+        &format!(
+            "\
+securityContext:
+  allowPrivilegeEscalation: false
+  readOnlyRootFilesystem: true
+  runAsNonRoot: true
+  runAsUser: {RUN_AS}
+  runAsGroup: {RUN_AS}
+  capabilities:
+    drop: [\"ALL\"]
+  seccompProfile:
+    type: RuntimeDefault
+"
+        ),
+    )
+}
+
+/// A container's `resources:`: a tenth of a CPU requested and one at most, and `memory`
+/// (requested, limit).
+pub fn container_resources(indent: usize, memory: (&str, &str)) -> String {
+    let (request, limit) = memory;
+    indented(
+        indent,
+        &format!(
+            "\
+resources:
+  requests:
+    cpu: 100m
+    memory: {request}
+  limits:
+    cpu: \"1\"
+    memory: {limit}
+"
+        ),
+    )
+}
+
+/// A container's `ports:`: `port`, named `https`.
+pub fn https_port(indent: usize, port: u16) -> String {
+    indented(
+        indent,
+        &format!("ports:\n- name: https\n  containerPort: {port}\n  protocol: TCP\n"),
+    )
+}
+
+/// A probe (`readinessProbe` or `livenessProbe`): HTTPS GET `path` on the port named `https`
+/// (the kubelet does not verify the certificate).
+pub fn https_probe(
+    indent: usize,
+    probe: &str,
+    path: &str,
+    period_seconds: u32,
+    failure_threshold: u32,
+) -> String {
+    indented(
+        indent,
+        &format!(
+            "\
+{probe}:
+  httpGet:
+    scheme: HTTPS
+    path: {path}
+    port: https
+  periodSeconds: {period_seconds}
+  failureThreshold: {failure_threshold}
+"
+        ),
+    )
+}
+
+/// The `volumeMounts:` items of a server's certificates (Secret, `/etc/kubeward/tls`) and
+/// configuration (ConfigMap, `/etc/kubeward/config`), read-only.
+pub fn tls_and_config_mounts(indent: usize) -> String {
+    indented(
+        indent,
+        "\
+- name: tls
+  mountPath: /etc/kubeward/tls
+  readOnly: true
+- name: config
+  mountPath: /etc/kubeward/config
+  readOnly: true
+",
+    )
+}
+
+/// The `volumes:` items for [`tls_and_config_mounts`]: the Secret `secret` (readable by the
+/// pod's group only) and the ConfigMap `config_map`.
+pub fn tls_and_config_volumes(indent: usize, secret: &str, config_map: &str) -> String {
+    indented(
+        indent,
+        &format!(
+            "\
+- name: tls
+  secret:
+    secretName: {secret}
+    defaultMode: 288  # 0440: readable by the pod's group (fsGroup) only
+- name: config
+  configMap:
+    name: {config_map}
+"
+        ),
+    )
+}
+
+/// The `volumeMounts:` item of [`kube_api_access_volume`], where Kubernetes' client libraries
+/// look for the service account's token.
+pub fn kube_api_access_mount(indent: usize) -> String {
+    indented(
+        indent,
+        "\
+- name: kube-api-access
+  mountPath: /var/run/secrets/kubernetes.io/serviceaccount
+  readOnly: true
+",
+    )
+}
+
+/// The `volumes:` item that mounts what an automounted token would, explicitly: a one-hour
+/// service account token, the cluster's CA and the namespace.
+pub fn kube_api_access_volume(indent: usize) -> String {
+    indented(
+        indent,
+        "\
+- name: kube-api-access
+  projected:
+    sources:
+    - serviceAccountToken:
+        path: token
+        expirationSeconds: 3600
+    - configMap:
+        name: kube-root-ca.crt
+        items:
+        - key: ca.crt
+          path: ca.crt
+    - downwardAPI:
+        items:
+        - path: namespace
+          fieldRef:
+            apiVersion: v1
+            fieldPath: metadata.namespace
+",
+    )
 }

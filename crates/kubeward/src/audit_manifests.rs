@@ -24,8 +24,11 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use kubeward_admission::manifests::{
-    DEFAULT_NAMESPACE, PRIVATE_RANGES, RUN_AS, default_image, write_namespace,
-    write_service_account,
+    self, DEFAULT_NAMESPACE, EGRESS_DNS, KUBERNETES_NAMESPACES, check_dns_label, check_image,
+    container_resources, container_security_context, default_image, flow, https_port, https_probe,
+    ingress_from_private_ranges, pod_security_context, q, tls_and_config_mounts,
+    tls_and_config_volumes, write_config_map, write_default_deny, write_https_service,
+    write_namespace, write_service_account, write_tls_secret,
 };
 use kubeward_admission::pki::{self, Pki};
 use std::fmt::Write as _;
@@ -160,9 +163,7 @@ pub fn run(args: ManifestsArgs) -> Result<u8> {
 
 fn options(args: &ManifestsArgs) -> Result<Options> {
     dns_label("namespace", &args.namespace)?;
-    if ["kube-system", "kube-node-lease", "kube-public", "default"]
-        .contains(&args.namespace.as_str())
-    {
+    if KUBERNETES_NAMESPACES.contains(&args.namespace.as_str()) {
         bail!(
             "namespace `{}` is Kubernetes' own: run the receiver in a namespace of its own",
             args.namespace
@@ -176,9 +177,7 @@ fn options(args: &ManifestsArgs) -> Result<Options> {
         );
     }
     let image = args.image.clone().unwrap_or_else(default_image);
-    if image.trim().is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        bail!("invalid image `{image}`");
-    }
+    check_image(&image).map_err(anyhow::Error::msg)?;
     let storage_bytes = quantity(&args.storage).ok_or_else(|| {
         anyhow::anyhow!(
             "invalid --storage `{}`: a Kubernetes quantity such as 10Gi or 500Mi",
@@ -237,16 +236,7 @@ fn options(args: &ManifestsArgs) -> Result<Options> {
 
 /// A lowercase RFC 1123 label.
 fn dns_label(what: &str, s: &str) -> Result<()> {
-    let ok = !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-');
-    if !ok {
-        bail!("invalid {what} `{s}`: a lowercase DNS label (a-z, 0-9, `-`, at most 63 characters)");
-    }
-    Ok(())
+    check_dns_label(what, s).map_err(anyhow::Error::msg)
 }
 
 /// The host of an `https://HOST[:PORT][/PATH]` URL (an IPv6 address without its brackets).
@@ -371,17 +361,6 @@ fn generate(opts: &Options) -> Result<Parts> {
     })
 }
 
-/// A YAML double-quoted scalar (JSON string syntax).
-fn q(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
-}
-
-/// `["a", "b"]`.
-fn flow<S: AsRef<str>>(items: &[S]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| q(s.as_ref())).collect();
-    format!("[{}]", quoted.join(", "))
-}
-
 /// Standard base64 with padding.
 fn b64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -414,13 +393,9 @@ fn fnv(s: &str) -> String {
     format!("{h:016x}")
 }
 
-/// kubeward's labels, at `indent` spaces.
+/// kubeward's labels with this receiver's instance, at `indent` spaces.
 fn labels(opts: &Options, indent: usize) -> String {
-    let pad = " ".repeat(indent);
-    format!(
-        "{pad}app.kubernetes.io/name: kubeward\n{pad}app.kubernetes.io/component: audit\n{pad}app.kubernetes.io/instance: {}\n{pad}app.kubernetes.io/managed-by: kubeward\n",
-        q(&opts.name)
-    )
+    manifests::labels(indent, Some("audit"), Some(&q(&opts.name)))
 }
 
 /// The labels the Deployment, Service and NetworkPolicy select on, at `indent` spaces.
@@ -471,9 +446,8 @@ fn receiver(opts: &Options, serving: &Pki, client: &Pki) -> String {
     let ns = q(&opts.namespace);
     let mut out = String::with_capacity(24 * 1024);
     receiver_header(&mut out, opts);
-    let ns_labels =
-        "    app.kubernetes.io/name: kubeward\n    app.kubernetes.io/managed-by: kubeward\n";
-    write_namespace(&mut out, &ns, ns_labels);
+    // The namespace may hold more than the receiver: no component or instance.
+    write_namespace(&mut out, &ns, &manifests::labels(4, None, None));
     write_service_account(
         &mut out,
         &ns,
@@ -527,29 +501,20 @@ fn receiver_header(out: &mut String, opts: &Options) {
 }
 
 fn tls_secret(out: &mut String, opts: &Options, ns: &str, serving: &Pki, client: &Pki) {
-    let _ = write!(
+    write_tls_secret(
         out,
         "\
----
 # The receiver's serving certificate and key, and the CA of the API server's client
 # certificate (--client-ca). Neither CA's private key exists any more.
-apiVersion: v1
-kind: Secret
-metadata:
-  name: {}
-  namespace: {ns}
-  labels:
-{}type: kubernetes.io/tls
-data:
-  tls.crt: {}
-  tls.key: {}
-  client-ca.crt: {}
 ",
-        q(&format!("{}-tls", opts.name)),
-        labels(opts, 4),
-        b64(serving.cert_pem.as_bytes()),
-        b64(serving.key_pem.as_bytes()),
-        b64(client.ca_pem.as_bytes()),
+        ns,
+        &q(&format!("{}-tls", opts.name)),
+        &labels(opts, 4),
+        &[
+            ("tls.crt", &serving.cert_pem),
+            ("tls.key", &serving.key_pem),
+            ("client-ca.crt", &client.ca_pem),
+        ],
     );
 }
 
@@ -580,29 +545,14 @@ activity: false                      # report info-level activity alerts
 ";
 
 fn config_map(out: &mut String, opts: &Options, ns: &str) {
-    let _ = write!(
+    write_config_map(
         out,
-        "\
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {}
-  namespace: {ns}
-  labels:
-{}data:
-  audit.yaml: |
-",
-        q(&opts.name),
-        labels(opts, 4)
+        ns,
+        &q(&opts.name),
+        &labels(opts, 4),
+        "audit.yaml",
+        STARTER_CONFIG,
     );
-    for line in STARTER_CONFIG.lines() {
-        if line.is_empty() {
-            out.push('\n');
-        } else {
-            let _ = writeln!(out, "    {line}");
-        }
-    }
 }
 
 fn claim(out: &mut String, opts: &Options, ns: &str) {
@@ -644,46 +594,26 @@ fn service(out: &mut String, opts: &Options, ns: &str) {
         ),
         None => String::new(),
     };
-    let _ = write!(
+    write_https_service(
         out,
-        "\
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: {}
-  namespace: {ns}
-  labels:
-{}spec:
-  type: ClusterIP
-{cluster_ip}  selector:
-{}  ports:
-  - name: https
-    protocol: TCP
-    port: 443
-    targetPort: https
-",
-        q(&opts.name),
-        labels(opts, 4),
-        selector(opts, 4),
+        ns,
+        &q(&opts.name),
+        &labels(opts, 4),
+        &cluster_ip,
+        &selector(opts, 4),
     );
 }
 
 fn network_policies(out: &mut String, opts: &Options, ns: &str) {
+    write_default_deny(
+        out,
+        ns,
+        &q(&format!("{}-default-deny", opts.name)),
+        &labels(opts, 4),
+    );
     let _ = write!(
         out,
         "\
----
-# Nothing in or out of the namespace but what the next policy allows.
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: {}
-  namespace: {ns}
-  labels:
-{}spec:
-  podSelector: {{}}
-  policyTypes: [\"Ingress\", \"Egress\"]
 ---
 # Ingress: the receiver's port, from private addresses only. The API server calls it from
 # the control-plane nodes' addresses (host network), which cannot be selected by pod or
@@ -706,30 +636,8 @@ metadata:
   podSelector:
     matchLabels:
 {}  policyTypes: [\"Ingress\", \"Egress\"]
-  ingress:
-  - from:
-",
-        q(&format!("{}-default-deny", opts.name)),
-        labels(opts, 4),
-        q(&opts.name),
-        labels(opts, 4),
-        selector(opts, 6),
-    );
-    for cidr in PRIVATE_RANGES {
-        let _ = writeln!(out, "    - ipBlock: {{cidr: {}}}", q(cidr));
-    }
-    let _ = write!(
-        out,
-        "    ports:
-    - protocol: TCP
-      port: {PORT}
-  egress:
-  - ports:
-    - protocol: UDP
-      port: 53
-    - protocol: TCP
-      port: 53
-  - to:
+{}  egress:
+{EGRESS_DNS}  - to:
     - ipBlock: {{cidr: \"0.0.0.0/0\", except: [\"169.254.0.0/16\"]}}
     - ipBlock: {{cidr: \"::/0\", except: [\"fe80::/10\"]}}
     ports:
@@ -740,7 +648,11 @@ metadata:
     ports:
     - protocol: TCP
       port: 9093
-"
+",
+        q(&opts.name),
+        labels(opts, 4),
+        selector(opts, 6),
+        ingress_from_private_ranges(PORT),
     );
 }
 
@@ -805,82 +717,25 @@ metadata:
       # Stopping processes what was queued and writes the checkpoint; anything left stays on
       # the volume and is processed after the restart.
       terminationGracePeriodSeconds: 60
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: {RUN_AS}
-        runAsGroup: {RUN_AS}
-        # The queue volume and the certificate files belong to the pod's group.
-        fsGroup: {RUN_AS}
-        fsGroupChangePolicy: OnRootMismatch
-        seccompProfile:
-          type: RuntimeDefault
-      containers:
+{pod_security_context}      containers:
       - name: kubeward
         image: {image}
         imagePullPolicy: IfNotPresent
         # Alerts go to standard output (kubectl logs, your log collector; the kubelet rotates
         # it) rather than to an --output file, which would grow on the queue's volume.
         args: {args}
-        ports:
-        - name: https
-          containerPort: {PORT}
-          protocol: TCP
-        securityContext:
-          allowPrivilegeEscalation: false
-          readOnlyRootFilesystem: true
-          runAsNonRoot: true
-          runAsUser: {RUN_AS}
-          runAsGroup: {RUN_AS}
-          capabilities:
-            drop: [\"ALL\"]
-          seccompProfile:
-            type: RuntimeDefault
-        # A batch is read whole (at most 64 MiB, --max-body); the detections keep per-identity
+{ports}{container_security_context}        # A batch is read whole (at most 64 MiB, --max-body); the detections keep per-identity
         # windows. Raise the memory limit for very busy clusters.
-        resources:
-          requests:
-            cpu: 100m
-            memory: 128Mi
-          limits:
-            cpu: \"1\"
-            memory: 512Mi
-        # /healthz needs no client certificate; the kubelet does not verify the certificate.
-        readinessProbe:
-          httpGet:
-            scheme: HTTPS
-            path: /healthz
-            port: https
-          periodSeconds: 10
-          failureThreshold: 2
-        livenessProbe:
-          httpGet:
-            scheme: HTTPS
-            path: /healthz
-            port: https
-          periodSeconds: 20
-          failureThreshold: 3
-        terminationMessagePolicy: FallbackToLogsOnError
+{resources}        # /healthz needs no client certificate; the kubelet does not verify the certificate.
+{readiness}{liveness}        terminationMessagePolicy: FallbackToLogsOnError
         volumeMounts:
-        - name: tls
-          mountPath: /etc/kubeward/tls
-          readOnly: true
-        - name: config
-          mountPath: /etc/kubeward/config
-          readOnly: true
-        - name: queue
+{tls_and_config_mounts}        - name: queue
           mountPath: {QUEUE_DIR}
         # The root filesystem is read-only: temporary files (the alert store's large sorts).
         - name: tmp
           mountPath: /tmp
       volumes:
-      - name: tls
-        secret:
-          secretName: {secret}
-          defaultMode: 288  # 0440: readable by the pod's group (fsGroup) only
-      - name: config
-        configMap:
-          name: {name}
-      - name: queue
+{tls_and_config_volumes}      - name: queue
         persistentVolumeClaim:
           claimName: {claim}
       - name: tmp
@@ -891,8 +746,20 @@ metadata:
         labels8 = labels(opts, 8),
         sel6 = selector(opts, 6),
         hash = q(&fnv(&client.ca_pem)),
-        secret = q(&format!("{}-tls", opts.name)),
         claim = q(&format!("{}-queue", opts.name)),
+        pod_security_context = pod_security_context(
+            6,
+            Some("The queue volume and the certificate files belong to the pod's group."),
+            true,
+        ),
+        ports = https_port(8, PORT),
+        container_security_context = container_security_context(8),
+        resources = container_resources(8, ("128Mi", "512Mi")),
+        readiness = https_probe(8, "readinessProbe", "/healthz", 10, 2),
+        liveness = https_probe(8, "livenessProbe", "/healthz", 20, 3),
+        tls_and_config_mounts = tls_and_config_mounts(8),
+        tls_and_config_volumes =
+            tls_and_config_volumes(6, &q(&format!("{}-tls", opts.name)), &name),
     );
 }
 

@@ -12,6 +12,11 @@
 
 // Used by the `install-manifests` subcommand (cli.rs) and this module's tests.
 
+use kubeward_admission::manifests::{
+    EGRESS_API_SERVER, EGRESS_DNS, check_dns_label, check_image, container_resources,
+    container_security_context, default_image, flow, kube_api_access_mount, kube_api_access_volume,
+    labels, plain, pod_labels, pod_security_context, q, write_namespace, write_service_account,
+};
 use kubeward_cluster::resources::{RESOURCES, Resource, is_secrets};
 use std::fmt::Write as _;
 
@@ -21,17 +26,13 @@ pub const DEFAULT_NAMESPACE: &str = "kubeward-system";
 pub const DEFAULT_SCHEDULE: &str = "0 */6 * * *";
 /// The output format the scan writes to its log.
 pub const DEFAULT_FORMAT: &str = "json";
-/// The UID and GID the scan runs as (the `nonroot` user of distroless images).
-pub const RUN_AS: u32 = 65532;
+/// The UID and GID the scan runs as (the `nonroot` user of distroless images), as every
+/// kubeward pod does.
+pub const RUN_AS: u32 = kubeward_admission::manifests::RUN_AS;
 /// Name of the ServiceAccount, CronJob and NetworkPolicy (in the namespace).
 pub const NAME: &str = "kubeward";
 /// Name of the ClusterRole and ClusterRoleBinding.
 pub const CLUSTER_ROLE: &str = "kubeward-reader";
-
-/// The image of this kubeward version (tag only: pin it by digest, see KW502).
-pub fn default_image() -> String {
-    format!("ghcr.io/kubeward/kubeward:{}", env!("CARGO_PKG_VERSION"))
-}
 
 /// What to install.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,27 +67,8 @@ impl InstallOptions {
     /// invalid options cannot change the YAML's structure; this only catches them before
     /// `kubectl apply` does.
     pub fn validate(&self) -> Result<(), String> {
-        let ns = &self.namespace;
-        let label_ok = !ns.is_empty()
-            && ns.len() <= 63
-            && ns
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !ns.starts_with('-')
-            && !ns.ends_with('-');
-        if !label_ok {
-            return Err(format!(
-                "invalid namespace `{ns}`: a lowercase DNS label (a-z, 0-9, `-`, at most 63 characters)"
-            ));
-        }
-        if self.image.trim().is_empty()
-            || self
-                .image
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(format!("invalid image `{}`", self.image));
-        }
+        check_dns_label("namespace", &self.namespace)?;
+        check_image(&self.image)?;
         if !schedule_ok(&self.schedule) {
             return Err(format!(
                 "invalid schedule `{}`: five cron fields (`0 */6 * * *`) or a macro (@hourly, @daily, @weekly, @monthly, @yearly)",
@@ -116,24 +98,6 @@ fn schedule_ok(s: &str) -> bool {
         })
 }
 
-/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
-fn q(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
-}
-
-/// `s` for a comment line: control characters (a newline would end the comment) become spaces.
-fn plain(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// `["a", "b"]`.
-fn flow(items: &[&str]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| q(s)).collect();
-    format!("[{}]", quoted.join(", "))
-}
-
 /// The collector's resources but secrets, grouped by API group, in the collector's order.
 fn rbac_groups() -> Vec<(&'static str, Vec<&'static str>)> {
     let mut groups: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
@@ -153,24 +117,26 @@ fn rbac_groups() -> Vec<(&'static str, Vec<&'static str>)> {
 /// Multi-document YAML that installs the periodic in-cluster scan.
 pub fn install_manifests(opts: &InstallOptions) -> String {
     let ns = q(&opts.namespace);
+    let labels = labels(4, Some(COMPONENT), None);
     let mut out = String::with_capacity(8 * 1024);
     header(&mut out, opts);
-    kubeward_admission::manifests::write_namespace(&mut out, &ns, LABELS);
-    kubeward_admission::manifests::write_service_account(
+    write_namespace(&mut out, &ns, &labels);
+    write_service_account(
         &mut out,
         &ns,
         NAME,
-        LABELS,
+        &labels,
         "The token is mounted only into the scan's pod, explicitly (see the CronJob).",
     );
-    cluster_role(&mut out, opts.with_secret_metadata);
-    cluster_role_binding(&mut out, &ns);
-    network_policy(&mut out, &ns);
-    cron_job(&mut out, opts, &ns);
+    cluster_role(&mut out, opts.with_secret_metadata, &labels);
+    cluster_role_binding(&mut out, &ns, &labels);
+    network_policy(&mut out, &ns, &labels);
+    cron_job(&mut out, opts, &ns, &labels);
     out
 }
 
-const LABELS: &str = "    app.kubernetes.io/name: kubeward\n    app.kubernetes.io/component: scanner\n    app.kubernetes.io/managed-by: kubeward\n";
+/// The `app.kubernetes.io/component` label of the scan's objects.
+const COMPONENT: &str = "scanner";
 
 fn header(out: &mut String, opts: &InstallOptions) {
     let version = env!("CARGO_PKG_VERSION");
@@ -205,7 +171,7 @@ fn header(out: &mut String, opts: &InstallOptions) {
     );
 }
 
-fn cluster_role(out: &mut String, with_secret_metadata: bool) {
+fn cluster_role(out: &mut String, with_secret_metadata: bool, labels: &str) {
     let _ = write!(
         out,
         "\
@@ -216,7 +182,7 @@ kind: ClusterRole
 metadata:
   name: {CLUSTER_ROLE}
   labels:
-{LABELS}rules:
+{labels}rules:
 "
     );
     for (group, plurals) in rbac_groups() {
@@ -249,7 +215,7 @@ metadata:
     );
 }
 
-fn cluster_role_binding(out: &mut String, ns: &str) {
+fn cluster_role_binding(out: &mut String, ns: &str, labels: &str) {
     let _ = write!(
         out,
         "\
@@ -259,7 +225,7 @@ kind: ClusterRoleBinding
 metadata:
   name: {CLUSTER_ROLE}
   labels:
-{LABELS}roleRef:
+{labels}roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ClusterRole
   name: {CLUSTER_ROLE}
@@ -271,7 +237,7 @@ subjects:
     );
 }
 
-fn network_policy(out: &mut String, ns: &str) {
+fn network_policy(out: &mut String, ns: &str, labels: &str) {
     let _ = write!(
         out,
         "\
@@ -286,25 +252,15 @@ metadata:
   name: {NAME}
   namespace: {ns}
   labels:
-{LABELS}spec:
+{labels}spec:
   podSelector: {{}}
   policyTypes: [\"Ingress\", \"Egress\"]
   egress:
-  - ports:
-    - protocol: UDP
-      port: 53
-    - protocol: TCP
-      port: 53
-  - ports:
-    - protocol: TCP
-      port: 443
-    - protocol: TCP
-      port: 6443
-"
+{EGRESS_DNS}{EGRESS_API_SERVER}"
     );
 }
 
-fn cron_job(out: &mut String, opts: &InstallOptions, ns: &str) {
+fn cron_job(out: &mut String, opts: &InstallOptions, ns: &str, labels: &str) {
     let args = flow(&[
         "scan",
         "--cluster",
@@ -325,7 +281,7 @@ metadata:
   name: {NAME}
   namespace: {ns}
   labels:
-{LABELS}spec:
+{labels}spec:
   schedule: {schedule}
   concurrencyPolicy: Forbid
   startingDeadlineSeconds: 600
@@ -338,74 +294,34 @@ metadata:
       template:
         metadata:
           labels:
-            app.kubernetes.io/name: kubeward
-            app.kubernetes.io/component: scanner
-        spec:
+{pod_labels}        spec:
           serviceAccountName: {NAME}
           # No automatic token: the projected volume below mounts a one-hour token, the CA and
           # the namespace where client libraries (kube-rs's in-cluster config) read them.
           automountServiceAccountToken: false
           enableServiceLinks: false
           restartPolicy: Never
-          securityContext:
-            runAsNonRoot: true
-            runAsUser: {RUN_AS}
-            runAsGroup: {RUN_AS}
-            fsGroup: {RUN_AS}
-            seccompProfile:
-              type: RuntimeDefault
-          containers:
+{pod_security_context}          containers:
           - name: kubeward
             image: {image}
             imagePullPolicy: IfNotPresent
             args: {args}
-            securityContext:
-              allowPrivilegeEscalation: false
-              readOnlyRootFilesystem: true
-              runAsNonRoot: true
-              runAsUser: {RUN_AS}
-              runAsGroup: {RUN_AS}
-              capabilities:
-                drop: [\"ALL\"]
-              seccompProfile:
-                type: RuntimeDefault
-            # Raise the memory limit for clusters with many thousands of objects.
-            resources:
-              requests:
-                cpu: 100m
-                memory: 256Mi
-              limits:
-                cpu: \"1\"
-                memory: 1Gi
-            terminationMessagePolicy: FallbackToLogsOnError
+{container_security_context}            # Raise the memory limit for clusters with many thousands of objects.
+{resources}            terminationMessagePolicy: FallbackToLogsOnError
             volumeMounts:
-            - name: kube-api-access
-              mountPath: /var/run/secrets/kubernetes.io/serviceaccount
-              readOnly: true
-            - name: tmp
+{kube_api_access_mount}            - name: tmp
               mountPath: /tmp
           volumes:
-          - name: kube-api-access
-            projected:
-              sources:
-              - serviceAccountToken:
-                  path: token
-                  expirationSeconds: 3600
-              - configMap:
-                  name: kube-root-ca.crt
-                  items:
-                  - key: ca.crt
-                    path: ca.crt
-              - downwardAPI:
-                  items:
-                  - path: namespace
-                    fieldRef:
-                      apiVersion: v1
-                      fieldPath: metadata.namespace
-          - name: tmp
+{kube_api_access_volume}          - name: tmp
             emptyDir:
               sizeLimit: 64Mi
-"
+",
+        pod_labels = pod_labels(12, COMPONENT),
+        pod_security_context = pod_security_context(10, None, false),
+        container_security_context = container_security_context(12),
+        resources = container_resources(12, ("256Mi", "1Gi")),
+        kube_api_access_mount = kube_api_access_mount(12),
+        kube_api_access_volume = kube_api_access_volume(10),
     );
 }
 
