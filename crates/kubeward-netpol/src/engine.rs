@@ -159,6 +159,21 @@ impl<'m, 'a> Analysis<'m, 'a> {
         &self.selected[dir_index(d)][w]
     }
 
+    /// The inverse of [`Analysis::selecting`]: for each NetworkPolicy, the workloads it
+    /// selects for `d`, ascending. One pass over the workloads (the lint rules used to test
+    /// every workload against every policy).
+    pub fn selected_by(&self, d: Direction) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.model.policies.len()];
+        for (w, ps) in self.selected[dir_index(d)].iter().enumerate() {
+            for &p in ps {
+                if let Some(v) = out.get_mut(p as usize) {
+                    v.push(w);
+                }
+            }
+        }
+        out
+    }
+
     /// The AdminNetworkPolicies whose subject is workload `w`, by priority.
     pub fn admin_selecting(&self, w: usize) -> &[u32] {
         &self.admin_subject[w]

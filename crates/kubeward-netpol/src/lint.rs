@@ -64,12 +64,12 @@ fn nice_rule(d: Direction, r: &Rule) -> String {
 /// Policies whose podSelector matches no workload of their namespace.
 pub fn policy_selects_no_pod<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
     let m = a.model;
+    let by_ns = workloads_by_namespace(a);
     let mut out = Vec::new();
     for p in &m.policies {
-        let any = m
-            .workloads
+        let any = by_ns[p.namespace]
             .iter()
-            .any(|w| w.namespace == p.namespace && p.pod_selector.matches(&w.labels));
+            .any(|&w| p.pod_selector.matches(&m.workloads[w].labels));
         if !any {
             out.push(Lint {
                 check: Check::PolicySelectsNoPod,
@@ -80,6 +80,18 @@ pub fn policy_selects_no_pod<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
                     p.pod_selector, m.namespaces[p.namespace].name
                 ),
             });
+        }
+    }
+    out
+}
+
+/// The workloads of each namespace, ascending.
+fn workloads_by_namespace(a: &Analysis<'_, '_>) -> Vec<Vec<usize>> {
+    let m = a.model;
+    let mut out = vec![Vec::new(); m.namespaces.len()];
+    for (wi, w) in m.workloads.iter().enumerate() {
+        if let Some(v) = out.get_mut(w.namespace) {
+            v.push(wi);
         }
     }
     out
@@ -123,29 +135,29 @@ pub fn workload_not_selected<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
 /// workload's `metadata.namespace`.
 pub fn namespace_without_default_deny<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
     let m = a.model;
+    let by_ns = workloads_by_namespace(a);
+    let mut policies_by_ns: Vec<Vec<usize>> = vec![Vec::new(); m.namespaces.len()];
+    for (pi, p) in m.policies.iter().enumerate() {
+        if let Some(v) = policies_by_ns.get_mut(p.namespace) {
+            v.push(pi);
+        }
+    }
     let mut out = Vec::new();
     for (nsi, ns) in m.namespaces.iter().enumerate() {
-        let Some(first) = m.workloads.iter().find(|w| w.namespace == nsi) else {
+        let Some(first) = by_ns[nsi].first().map(|&w| &m.workloads[w]) else {
             continue;
         };
         for (d, check) in [
             (Direction::Ingress, Check::NoDefaultDenyIngress),
             (Direction::Egress, Check::NoDefaultDenyEgress),
         ] {
-            let has = m.policies.iter().any(|p| {
-                p.namespace == nsi
-                    && p.pod_selector.is_empty()
-                    && p.affects(d)
-                    && p.rules(d).is_empty()
+            let has = policies_by_ns[nsi].iter().any(|&pi| {
+                let p = &m.policies[pi];
+                p.pod_selector.is_empty() && p.affects(d) && p.rules(d).is_empty()
             });
             // Every workload already isolated for the direction (policies select them all):
             // a default deny would change nothing today.
-            let all_isolated = m
-                .workloads
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| w.namespace == nsi)
-                .all(|(wi, _)| !a.selecting(d, wi).is_empty());
+            let all_isolated = by_ns[nsi].iter().all(|&wi| !a.selecting(d, wi).is_empty());
             if has || all_isolated {
                 continue;
             }
@@ -282,6 +294,7 @@ pub fn egress_to_metadata<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
 /// Service, no Service with externalIPs, no Ingress or Route selects them).
 pub fn ingress_from_internet_to_non_edge<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
     let m = a.model;
+    let selected_by = a.selected_by(Direction::Ingress);
     let mut out = Vec::new();
     for (pi, p) in m
         .policies
@@ -289,8 +302,9 @@ pub fn ingress_from_internet_to_non_edge<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'
         .enumerate()
         .filter(|(_, p)| p.affects_ingress)
     {
-        let targets: Vec<usize> = (0..m.workloads.len())
-            .filter(|&w| a.selecting(Direction::Ingress, w).contains(&(pi as u32)))
+        let targets: Vec<usize> = selected_by[pi]
+            .iter()
+            .copied()
             .filter(|&w| !m.workloads[w].edge)
             .collect();
         if targets.is_empty() {
@@ -334,6 +348,7 @@ pub fn ingress_from_internet_to_non_edge<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'
 /// `to`). A rule whose pods are all missing from the input is not judged.
 pub fn named_port_undefined<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
     let m = a.model;
+    let selected_by = a.selected_by(Direction::Ingress);
     let mut out = Vec::new();
     for (pi, p) in m.policies.iter().enumerate() {
         for d in [Direction::Ingress, Direction::Egress] {
@@ -341,10 +356,16 @@ pub fn named_port_undefined<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
                 continue;
             }
             for r in p.rules(d) {
+                // Only rules with a named port are judged: find their pods only then.
+                if !r
+                    .ports
+                    .iter()
+                    .any(|port| matches!(port, PortSpec::Named(..)))
+                {
+                    continue;
+                }
                 let pods: Vec<usize> = match d {
-                    Direction::Ingress => (0..m.workloads.len())
-                        .filter(|&w| a.selecting(d, w).contains(&(pi as u32)))
-                        .collect(),
+                    Direction::Ingress => selected_by[pi].clone(),
                     Direction::Egress => (0..m.workloads.len())
                         .filter(|&w| a.rule_matches(p.namespace, r, &Endpoint::Workload(w)))
                         .collect(),
