@@ -10,7 +10,9 @@ use crate::engine::{Analysis, Endpoint};
 use crate::exposure::{METADATA_ADDRESSES, describe_peer, is_whole_cluster};
 use crate::ip::IpRange;
 use crate::model::{Direction, Model, Peer, PortSpec, Rule, escape};
+use crate::selector::{Op, Selector};
 use kubeward_core::Object;
+use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
 /// Which check produced a lint.
@@ -413,6 +415,31 @@ pub fn named_port_undefined<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
 /// without a Namespace object count, with their `kubernetes.io/metadata.name` label).
 pub fn namespace_selector_matches_nothing<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<'a>> {
     let m = a.model;
+    // Testing every peer's selector against every namespace was quadratic on large inputs:
+    // an `In` requirement (matchLabels included) names the only values a matching namespace
+    // can have, so only the namespaces with one of them are tested; and each distinct
+    // selector is judged once.
+    let mut by_pair: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
+    for (i, ns) in m.namespaces.iter().enumerate() {
+        for (k, v) in ns.labels.iter() {
+            by_pair.entry((k, v)).or_default().push(i);
+        }
+    }
+    let matches_some = |sel: &Selector| {
+        let narrow = sel.requirements.iter().find_map(|r| match &r.op {
+            Op::In(values) => Some((r.key.as_str(), values)),
+            _ => None,
+        });
+        match narrow {
+            Some((key, values)) => values
+                .iter()
+                .filter_map(|v| by_pair.get(&(key, v.as_str())))
+                .flatten()
+                .any(|&i| sel.matches(&m.namespaces[i].labels)),
+            None => m.namespaces.iter().any(|ns| sel.matches(&ns.labels)),
+        }
+    };
+    let mut judged: FxHashMap<&Selector, bool> = FxHashMap::default();
     let mut out = Vec::new();
     for p in &m.policies {
         for d in [Direction::Ingress, Direction::Egress] {
@@ -425,7 +452,7 @@ pub fn namespace_selector_matches_nothing<'a>(a: &Analysis<'_, 'a>) -> Vec<Lint<
                     else {
                         continue;
                     };
-                    if sel.is_empty() || m.namespaces.iter().any(|ns| sel.matches(&ns.labels)) {
+                    if sel.is_empty() || *judged.entry(sel).or_insert_with(|| matches_some(sel)) {
                         continue;
                     }
                     out.push(Lint {
@@ -732,6 +759,39 @@ spec:
             l[0].4.contains("team=ghost") && l[0].4.contains("(shop)"),
             "{}",
             l[0].4
+        );
+    }
+
+    #[test]
+    fn namespace_selectors_are_judged_by_every_requirement_and_every_value() {
+        // Namespaces: shop (no labels but its name), ops {team: ops, env: prod},
+        // dev {team: ops, env: dev}.
+        let ns = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ops, labels: {team: ops, env: prod}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: dev, labels: {team: ops, env: dev}}\n";
+        let spec = "  podSelector: {}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - namespaceSelector: {matchExpressions: [{key: env, operator: In, values: [qa, dev]}]}
+    - namespaceSelector: {matchLabels: {team: ops}, matchExpressions: [{key: env, operator: NotIn, values: [prod, dev]}]}
+    - namespaceSelector: {matchExpressions: [{key: env, operator: Exists}]}
+    - namespaceSelector: {matchExpressions: [{key: tier, operator: Exists}]}
+    - namespaceSelector: {matchLabels: {team: ops, env: prod}}
+    - namespaceSelector: {matchLabels: {team: ops, env: qa}}
+    - namespaceSelector: {matchLabels: {team: ops, env: qa}}";
+        let y = format!("{WEB}{ns}{}", policy("p", spec));
+        let l = run(&y, namespace_selector_matches_nothing);
+        let at: Vec<&str> = l.iter().map(|x| x.2.as_str()).collect();
+        // Matched: a later value of an `In` (dev), `Exists`, both labels of ops. Not matched:
+        // a NotIn that excludes every candidate of the In, a missing key, a value no namespace
+        // has (reported at both peers that repeat it).
+        assert_eq!(
+            at,
+            [
+                "/spec/ingress/0/from/1/namespaceSelector",
+                "/spec/ingress/0/from/3/namespaceSelector",
+                "/spec/ingress/0/from/5/namespaceSelector",
+                "/spec/ingress/0/from/6/namespaceSelector"
+            ]
         );
     }
 

@@ -988,6 +988,15 @@ impl<'a> Model<'a> {
                 _ => {}
             }
         }
+        // Looked up per Service, and workloads per namespace: both loops were quadratic
+        // (every Service against every exposure, every exposed Service against every workload).
+        let exposed: rustc_hash::FxHashSet<(Str, Str)> = exposed.into_iter().collect();
+        let mut by_ns: Vec<Vec<usize>> = vec![Vec::new(); self.namespaces.len()];
+        for (wi, w) in self.workloads.iter().enumerate() {
+            if let Some(v) = by_ns.get_mut(w.namespace) {
+                v.push(wi);
+            }
+        }
         for o in objects.iter().filter(|o| o.builtin && o.kind == "Service") {
             let ns = namespace_of(o);
             let Some(spec) = o.root.get("spec") else {
@@ -1003,7 +1012,7 @@ impl<'a> Model<'a> {
                     .map(Node::items)
                     .unwrap_or_default()
                     .is_empty()
-                || exposed.iter().any(|(n, s)| n == ns && *s == o.name);
+                || exposed.contains(&(Str::from(ns), Str::from(o.name.as_str())));
             if !external {
                 continue;
             }
@@ -1018,7 +1027,8 @@ impl<'a> Model<'a> {
             let Some(nsi) = self.namespace(ns) else {
                 continue;
             };
-            for w in self.workloads.iter_mut().filter(|w| w.namespace == nsi) {
+            for &wi in by_ns.get(nsi).map(Vec::as_slice).unwrap_or_default() {
+                let w = &mut self.workloads[wi];
                 if want
                     .iter()
                     .all(|(k, v)| w.labels.get(k) == Some(v.as_str()))
