@@ -27,6 +27,14 @@ fn run_in(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Runs kubeward in `dir`; asserts it exits 2 and says `want` on standard error.
+fn refused(dir: &Path, args: &[&str], stdin: &[u8], want: &str) {
+    let out = run_in(dir, args, stdin);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(want), "`{want}` not in: {err}");
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -101,16 +109,11 @@ fn manifests_pass_kubewards_own_scan() {
 #[test]
 fn manifests_refuse_bad_options() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run_in(
+    refused(
         dir.path(),
         &["admission", "manifests", "-n", "Not_A_Name"],
         b"",
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("invalid namespace `Not_A_Name`"),
-        "{}",
-        text(&out.stderr)
+        "invalid namespace `Not_A_Name`",
     );
     let out = run_in(
         dir.path(),
@@ -174,24 +177,18 @@ fn review_answers_offline_with_exit_codes() {
     );
 
     // Errors: exit 2 with a clear message, never a panic.
-    let out = run_in(
+    refused(
         dir.path(),
         &["admission", "review", "--no-config"],
         b"{\"apiVersion\": 1",
+        "not a valid AdmissionReview",
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("not a valid AdmissionReview"),
-        "{}",
-        text(&out.stderr)
-    );
-    let out = run_in(
+    refused(
         dir.path(),
         &["admission", "review", "--no-config", "missing.json"],
         b"",
+        "cannot read missing.json",
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("cannot read missing.json"));
     std::fs::write(
         dir.path().join("kubeward.yaml"),
         "admission:\n  defaultLevel: strict\n",
@@ -347,7 +344,7 @@ fn serve_answers_over_tls_and_stops_on_sigterm() {
 #[test]
 fn serve_errors_are_clear() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run_in(
+    refused(
         dir.path(),
         &[
             "admission",
@@ -362,16 +359,11 @@ fn serve_errors_are_clear() {
             "--no-config",
         ],
         b"",
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("serving certificate: cannot read nope.crt"),
-        "{}",
-        text(&out.stderr)
+        "serving certificate: cannot read nope.crt",
     );
     std::fs::write(dir.path().join("tls.crt"), "garbage").unwrap();
     std::fs::write(dir.path().join("tls.key"), "garbage").unwrap();
-    let out = run_in(
+    refused(
         dir.path(),
         &[
             "admission",
@@ -386,12 +378,7 @@ fn serve_errors_are_clear() {
             "--no-config",
         ],
         b"",
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("tls.crt holds no PEM certificate"),
-        "{}",
-        text(&out.stderr)
+        "tls.crt holds no PEM certificate",
     );
     // A kubeconfig named but unreadable: an error before serving, not a silent downgrade.
     let pki = kubeward_admission::pki::issue("test CA", &["localhost".into()], 1).unwrap();
@@ -420,7 +407,7 @@ fn serve_errors_are_clear() {
         err.contains("cannot read kubeconfig /nonexistent/kc"),
         "{err}"
     );
-    let out = run_in(
+    refused(
         dir.path(),
         &[
             "admission",
@@ -433,11 +420,6 @@ fn serve_errors_are_clear() {
             "soon",
         ],
         b"",
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("expected a duration like 2s or 500ms"),
-        "{}",
-        text(&out.stderr)
+        "expected a duration like 2s or 500ms",
     );
 }
