@@ -342,43 +342,55 @@ fn mrkdwn_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The alert's MITRE techniques and its events' auditIDs, from its stored JSON.
-fn details(a: &Stored) -> (Value, Vec<String>, String, String) {
-    let v: Value = serde_json::from_str(&a.json).unwrap_or(Value::Null);
-    let mitre: Vec<String> = v["mitre"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .filter_map(|t| {
-                    Some(format!(
-                        "{} ({})",
-                        t["technique"].as_str()?,
-                        t["id"].as_str()?
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let ids: Vec<String> = v["events"]
-        .as_array()
-        .map(|e| {
-            e.iter()
-                .filter_map(|e| e["auditID"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let first = v["firstSeen"].as_str().unwrap_or_default().to_string();
-    let last = v["lastSeen"].as_str().unwrap_or_default().to_string();
-    (Value::from(mitre), ids, first, last)
+/// What the payloads show of an alert beyond its columns, read from its stored JSON once.
+struct Details {
+    json: Value,
+    /// `technique (id)` for each MITRE mapping.
+    mitre: Vec<String>,
+    audit_ids: Vec<String>,
+    first: String,
+    last: String,
+}
+
+impl Details {
+    fn of(a: &Stored) -> Details {
+        let json: Value = serde_json::from_str(&a.json).unwrap_or(Value::Null);
+        let list = |key: &str| json[key].as_array().map(Vec::as_slice).unwrap_or_default();
+        let mitre = list("mitre")
+            .iter()
+            .filter_map(|t| {
+                Some(format!(
+                    "{} ({})",
+                    t["technique"].as_str()?,
+                    t["id"].as_str()?
+                ))
+            })
+            .collect();
+        let audit_ids = list("events")
+            .iter()
+            .filter_map(|e| e["auditID"].as_str().map(str::to_string))
+            .collect();
+        let text = |key: &str| json[key].as_str().unwrap_or_default().to_string();
+        let (first, last) = (text("firstSeen"), text("lastSeen"));
+        Details {
+            json,
+            mitre,
+            audit_ids,
+            first,
+            last,
+        }
+    }
 }
 
 /// Slack's incoming-webhook payload for an alert.
 pub fn slack_payload(a: &Stored) -> Value {
-    let (mitre, ids, first, last) = details(a);
-    let mitre: Vec<&str> = mitre
-        .as_array()
-        .map(|m| m.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let Details {
+        mitre,
+        audit_ids: ids,
+        first,
+        last,
+        ..
+    } = Details::of(a);
     let head = format!("[{}] {} {}", a.severity.to_uppercase(), a.code, a.name);
     let mut ctx = format!(
         "identity: {} · object: {} · seen {}",
@@ -424,8 +436,13 @@ pub fn held_text(identity: &str, h: &Held) -> String {
 
 /// Alertmanager's v2 `postableAlert` for an alert.
 pub fn alertmanager_alert(a: &Stored) -> Value {
-    let (mitre, ids, first, _) = details(a);
-    let v: Value = serde_json::from_str(&a.json).unwrap_or(Value::Null);
+    let Details {
+        json: v,
+        mitre,
+        audit_ids: ids,
+        first,
+        ..
+    } = Details::of(a);
     let mut labels = serde_json::Map::new();
     labels.insert("alertname".into(), json!(a.name));
     labels.insert("code".into(), json!(a.code));
@@ -441,10 +458,6 @@ pub fn alertmanager_alert(a: &Stored) -> Value {
             labels.insert(label.into(), json!(s));
         }
     }
-    let mitre: Vec<&str> = mitre
-        .as_array()
-        .map(|m| m.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
     let mut out = json!({
         "labels": labels,
         "annotations": {

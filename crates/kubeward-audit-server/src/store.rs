@@ -118,6 +118,14 @@ pub struct Store {
     path: String,
 }
 
+/// Wraps a database error with the file it happened on.
+fn on(path: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |source| StoreError {
+        path: path.to_string(),
+        source,
+    }
+}
+
 /// Microseconds since the Unix epoch, now.
 pub fn now_micros() -> i64 {
     std::time::SystemTime::now()
@@ -129,39 +137,36 @@ impl Store {
     /// Opens the database for writing, creating it and its tables.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let p = path.display().to_string();
-        let err = |source| StoreError {
-            path: p.clone(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
+        let err = on(&p);
+        let conn = Connection::open(path).map_err(&err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(&err)?;
         // WAL lets readers (`audit alerts`, the sinks) read while the processor writes;
         // FULL makes a commit durable before the queue checkpoint that follows it.
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+            .map_err(&err)?;
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(err)?;
+            .map_err(&err)?;
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(err)?;
+            .map_err(&err)?;
         if version > VERSION {
             return Err(err(rusqlite::Error::InvalidParameterName(format!(
                 "written by a newer kubeward (schema {version}, this one knows {VERSION})"
             ))));
         }
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(&err)?;
         conn.pragma_update(None, "user_version", VERSION)
-            .map_err(err)?;
-        Ok(Store { conn, path: p })
+            .map_err(&err)?;
+        Ok(Store {
+            conn,
+            path: p.clone(),
+        })
     }
 
     /// Opens an existing database to read it (`audit alerts`, the sinks).
     pub fn open_read(path: &Path) -> Result<Store, StoreError> {
         let p = path.display().to_string();
-        let err = |source| StoreError {
-            path: p.clone(),
-            source,
-        };
+        let err = on(&p);
         if !path.exists() {
             return Err(err(rusqlite::Error::InvalidPath(path.to_path_buf())));
         }
@@ -169,8 +174,8 @@ impl Store {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
+        .map_err(&err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(&err)?;
         let has_alerts: Option<String> = conn
             .query_row(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alerts'",
@@ -178,20 +183,20 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()
-            .map_err(err)?;
+            .map_err(&err)?;
         if has_alerts.is_none() {
             return Err(err(rusqlite::Error::InvalidParameterName(
                 "not a kubeward alert database (no `alerts` table)".into(),
             )));
         }
-        Ok(Store { conn, path: p })
+        Ok(Store {
+            conn,
+            path: p.clone(),
+        })
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError {
-            path: self.path.clone(),
-            source,
-        }
+        on(&self.path)(source)
     }
 
     /// Inserts alerts in one transaction; returns how many were new.
@@ -200,10 +205,8 @@ impl Store {
             return Ok(0);
         }
         let now = now_micros();
-        let tx = self.conn.transaction().map_err(|e| StoreError {
-            path: self.path.clone(),
-            source: e,
-        })?;
+        let err = on(&self.path);
+        let tx = self.conn.transaction().map_err(&err)?;
         let mut added = 0;
         {
             let mut st = tx
@@ -211,10 +214,7 @@ impl Store {
                     "INSERT OR IGNORE INTO alerts (key, code, name, severity, rank, identity, object, message, first_time, last_time, stored_at, json)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )
-                .map_err(|e| StoreError {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
+                .map_err(&err)?;
             for a in alerts {
                 added += st
                     .execute(params![
@@ -231,13 +231,10 @@ impl Store {
                         now,
                         a.json
                     ])
-                    .map_err(|e| StoreError {
-                        path: self.path.clone(),
-                        source: e,
-                    })?;
+                    .map_err(&err)?;
             }
         }
-        tx.commit().map_err(|e| self.err(e))?;
+        tx.commit().map_err(&err)?;
         Ok(added)
     }
 

@@ -540,7 +540,7 @@ activity: false                      # report info-level activity alerts
 # sinks:                             # deliver alerts (the NetworkPolicy lets HTTPS out, and
 #   - name: secops                   # TCP 9093 to an Alertmanager in the cluster)
 #     type: webhook                  # webhook | alertmanager
-#     url: https://hooks.slack.com/services/T000/B000/XXXX
+#     url: https://chat.example.com/hooks/kubeward-alerts
 #     min-severity: medium
 ";
 
